@@ -1,0 +1,117 @@
+"""Configuration: the only place that reads the environment (prefix ``CVJ_``)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Provider(StrEnum):
+    """Where the chat model lives. All three speak the OpenAI API."""
+
+    LOCAL = "local"
+    OPENAI = "openai"
+    OPENAI_COMPATIBLE = "openai-compatible"
+
+
+class EmbeddingsProvider(StrEnum):
+    """Local ONNX MiniLM (offline, default) or the OpenAI embeddings API."""
+
+    LOCAL = "local"
+    OPENAI = "openai"
+
+
+DEFAULT_MODELS: dict[Provider, str] = {
+    Provider.LOCAL: "smollm2-135m-instruct",
+    Provider.OPENAI: "gpt-4o-mini",
+    Provider.OPENAI_COMPATIBLE: "llama3.1:8b",
+}
+
+# USD per million tokens (input, output); unknown models cost 0 (local models are free).
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+}
+
+
+class Settings(BaseSettings):
+    """Every knob of CVJ Kit; each field is ``CVJ_<NAME>`` in the environment or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="CVJ_", env_file=".env", extra="ignore")
+
+    provider: Provider | None = Field(
+        default=None, description="local | openai | openai-compatible (default: openai if a key is set)"
+    )
+    model: str | None = Field(default=None, description="Chat model name (default depends on provider)")
+    base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server")
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CVJ_API_KEY", "OPENAI_API_KEY")
+    )
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    max_output_tokens: int = Field(default=700, gt=0, description="Generation limit per call")
+    timeout_s: float = Field(default=180.0, gt=0, description="Per-request timeout")
+    max_retries: int = Field(default=2, ge=0, description="HTTP retries (429/5xx/timeouts) per call")
+    repair_attempts: int = Field(default=2, ge=0, description="Re-asks after invalid output")
+    context_tokens: int = Field(default=900, gt=0, description="Token budget for retrieved context")
+    retrieval_k: int = Field(default=6, gt=0)
+
+    # Embedded local server (llama.cpp, OpenAI-compatible).
+    local_gguf: Path | None = Field(default=None, description="GGUF file (default: bundled SmolLM2-135M)")
+    local_n_ctx: int = Field(default=4096, ge=1024)
+    local_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    local_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    local_repeat_penalty: float = Field(default=1.15, ge=1.0)
+    local_start_timeout_s: float = Field(default=60.0, gt=0)
+
+    embeddings: EmbeddingsProvider = EmbeddingsProvider.LOCAL
+    embedding_model: str = "text-embedding-3-small"
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; unset = local files")
+
+    data_dir: Path = Field(default=Path(".cvj"), description="Index, caches, server state, outputs")
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    eval_dir: Path = PROJECT_ROOT / "eval"
+
+    prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    @model_validator(mode="after")
+    def _pick_defaults(self) -> Settings:
+        if self.provider is None:
+            self.provider = Provider.OPENAI if self.api_key else Provider.LOCAL
+        if self.model is None:
+            self.model = DEFAULT_MODELS[self.provider]
+        if self.provider is Provider.OPENAI_COMPATIBLE and not self.base_url:
+            raise ValueError("CVJ_BASE_URL is required when CVJ_PROVIDER=openai-compatible")
+        return self
+
+    @property
+    def resolved_provider(self) -> Provider:
+        assert self.provider is not None  # set by the validator
+        return self.provider
+
+    @property
+    def resolved_model(self) -> str:
+        assert self.model is not None  # set by the validator
+        return self.model
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]
