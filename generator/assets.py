@@ -12,12 +12,12 @@ from generator.errors import UnknownStageError
 from generator.stages import StageId, parse_stage_id
 
 
-def Text(max_length: int) -> type[str]:  # noqa: N802 - reads like a type in field annotations
+def Text(max_length: int) -> type[str]:
     """A non-empty, stripped string with a length cap."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]  # type: ignore[return-value]
 
 
-def Items(max_length: int, max_items: int, min_items: int = 1) -> object:  # noqa: N802
+def Items(max_length: int, max_items: int, min_items: int = 1) -> object:
     return Annotated[list[Text(max_length)], Field(min_length=min_items, max_length=max_items)]  # type: ignore[valid-type]
 
 

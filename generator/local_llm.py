@@ -141,8 +141,7 @@ def start(settings: Settings) -> tuple[ServerState, bool]:
         time.sleep(0.2)
     _terminate(proc.pid)
     raise ModelUnavailableError(
-        f"The local model server did not become ready in {settings.local_start_timeout_s:g}s.\n"
-        f"{_log_tail(settings)}"
+        f"The local model server did not become ready in {settings.local_start_timeout_s:g}s.\n{_log_tail(settings)}"
     )
 
 

@@ -20,6 +20,14 @@ class Provider(StrEnum):
     OPENAI_COMPATIBLE = "openai-compatible"
 
 
+class ResponseFormat(StrEnum):
+    """How structured output is requested: ``auto`` picks by provider."""
+
+    AUTO = "auto"
+    JSON_SCHEMA = "json_schema"
+    JSON_OBJECT = "json_object"
+
+
 class EmbeddingsProvider(StrEnum):
     """Local ONNX MiniLM (offline, default) or the OpenAI embeddings API."""
 
@@ -53,11 +61,12 @@ class Settings(BaseSettings):
     )
     model: str | None = Field(default=None, description="Chat model name (default depends on provider)")
     base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server")
-    api_key: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("CVJ_API_KEY", "OPENAI_API_KEY")
+    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("CVJ_API_KEY", "OPENAI_API_KEY"))
+    response_format: ResponseFormat = Field(
+        default=ResponseFormat.AUTO, description="auto | json_schema | json_object (+schema, llama.cpp grammar)"
     )
     temperature: float = Field(default=0.7, ge=0, le=2)
-    max_output_tokens: int = Field(default=700, gt=0, description="Generation limit per call")
+    max_output_tokens: int = Field(default=900, gt=0, description="Generation limit per call")
     timeout_s: float = Field(default=180.0, gt=0, description="Per-request timeout")
     max_retries: int = Field(default=2, ge=0, description="HTTP retries (429/5xx/timeouts) per call")
     repair_attempts: int = Field(default=2, ge=0, description="Re-asks after invalid output")
@@ -66,7 +75,7 @@ class Settings(BaseSettings):
 
     # Embedded local server (llama.cpp, OpenAI-compatible).
     local_gguf: Path | None = Field(default=None, description="GGUF file (default: bundled SmolLM2-135M)")
-    local_n_ctx: int = Field(default=4096, ge=1024)
+    local_n_ctx: int = Field(default=8192, ge=1024)
     local_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     local_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     local_repeat_penalty: float = Field(default=1.15, ge=1.0)

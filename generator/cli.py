@@ -1,0 +1,187 @@
+"""The ``cvj`` command line: index knowledge, draft assets, manage the local model server."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from generator import local_llm
+from generator.chains import draft as draft_asset
+from generator.drafts import Draft, DraftRequest
+from generator.embeddings import ensure_minilm_files
+from generator.errors import CVJError
+from generator.llm import open_chat_model
+from generator.profile import load_profile
+from generator.runtime import open_index, refresh_index, settings_or_error
+from generator.settings import EmbeddingsProvider, Provider
+from generator.stages import STAGE_IDS, parse_stage_id
+from generator.tokens import ENCODING, count_tokens, ensure_tiktoken_cache
+
+app = typer.Typer(
+    name="cvj",
+    help="CVJ Kit: draft marketing assets for every stage of the Customer Value Journey.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+llm_app = typer.Typer(help="Manage the embedded local model server (llama.cpp, OpenAI-compatible).")
+app.add_typer(llm_app, name="llm")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Business profile, YAML or JSON.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of formatted text.")]
+
+
+def friendly_errors(func: F) -> F:
+    """Turn library errors into one readable line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CVJError as exc:
+            err.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("Interrupted.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly_errors
+def index(
+    profile: Annotated[
+        list[Path] | None, typer.Option("--profile", "-p", help="Also index these business profiles.")
+    ] = None,
+) -> None:
+    """Build or update the knowledge index (knowledge/ plus any profiles). Only changes are embedded."""
+    settings = settings_or_error()
+    profiles = [load_profile(p) for p in profile or []]
+    with err.status("Indexing knowledge..."):
+        idx = open_index(settings)
+        added = refresh_index(idx, settings, profiles)
+    err.print(f"Index up to date: {idx.count()} chunks ({added} new) in {settings.index_dir}")
+
+
+def _print_draft(result: Draft) -> None:
+    asset = result.typed()
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for name, value in result.asset.items():
+        text = "\n".join(f"• {v}" for v in value) if isinstance(value, list) else str(value)
+        table.add_row(name.replace("_", " "), text)
+    title = f"{result.business} · {result.stage} · {asset.label}"
+    out.print(Panel(table, title=title, title_align="left"))
+    meta = result.meta
+    sources = ", ".join(sorted({s.source for s in meta.sources})) or "none"
+    out.print(
+        f"[dim]model {meta.provider}:{meta.model} · prompt {meta.prompt_id} v{meta.prompt_version} · "
+        f"{meta.usage.total_tokens} tokens · ${meta.cost_usd:.4f} · {meta.seconds:.1f}s · "
+        f"{meta.attempts} attempt(s)\nsources: {sources}[/]"
+    )
+
+
+@app.command()
+@friendly_errors
+def draft(
+    profile: ProfileOpt,
+    stage: Annotated[str, typer.Option("--stage", "-s", help=f"One of: {', '.join(STAGE_IDS)}.")],
+    asset: Annotated[str | None, typer.Option("--asset", "-a", help="Asset type (default: the stage's first).")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", "-c", help="Channel, for social posts and ads.")] = None,
+    instructions: Annotated[str | None, typer.Option("--instructions", "-i", help="Extra guidance.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft one asset for a business at one stage of the journey."""
+    stage_id = parse_stage_id(stage)
+    settings = settings_or_error()
+    business = load_profile(profile)
+    request = DraftRequest(stage=stage_id, asset_type=asset, channel=channel, instructions=instructions)
+    with err.status("Indexing knowledge and profile..."):
+        idx = open_index(settings)
+        refresh_index(idx, settings, [business])
+    with err.status(f"Starting {settings.resolved_provider.value} model..."), open_chat_model(settings) as model:
+        err.print(f"Drafting {request.asset_class.label.lower()} for {business.name}...")
+        result = draft_asset(business, request, model=model, index=idx, settings=settings)
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        _print_draft(result)
+
+
+@app.command()
+@friendly_errors
+def doctor() -> None:
+    """Check the configuration and prepare the offline stack (tokenizer cache, embedding model files)."""
+    settings = settings_or_error()
+    checks: list[tuple[str, str]] = []
+    ensure_tiktoken_cache()
+    checks.append(("tokens", f"tiktoken {ENCODING}: {count_tokens('ready')} token(s) for 'ready'"))
+    if settings.embeddings is EmbeddingsProvider.LOCAL:
+        checks.append(("embeddings", f"MiniLM ONNX files in {ensure_minilm_files(settings.models_dir)}"))
+    else:
+        checks.append(("embeddings", f"OpenAI {settings.embedding_model}"))
+    provider = settings.resolved_provider
+    if provider is Provider.LOCAL:
+        checks.append(("chat model", f"local llama.cpp server with {local_llm.gguf_path(settings)}"))
+    else:
+        checks.append(
+            ("chat model", f"{provider.value}:{settings.resolved_model} at {settings.base_url or 'api.openai.com'}")
+        )
+    for name, detail in checks:
+        err.print(f"[green]ok[/] {name:<11} {detail}", highlight=False)
+
+
+@llm_app.command("start")
+@friendly_errors
+def llm_start() -> None:
+    """Start the local server (or reuse a running one); it keeps running for later commands."""
+    settings = settings_or_error()
+    with err.status("Starting the local model server..."):
+        state, started = local_llm.start(settings)
+    verb = "Started" if started else "Already running:"
+    err.print(f"{verb} {Path(state.model_path).name} at {state.base_url} (pid {state.pid})")
+
+
+@llm_app.command("stop")
+@friendly_errors
+def llm_stop() -> None:
+    """Stop the local server started by `cvj llm start`."""
+    stopped = local_llm.stop(settings_or_error())
+    err.print("Stopped." if stopped else "No local server was running.")
+
+
+@llm_app.command("status")
+@friendly_errors
+def llm_status(as_json: JsonOpt = False) -> None:
+    """Show whether the local server is running, and where."""
+    state = local_llm.find_running(settings_or_error())
+    if as_json:
+        payload = {"running": bool(state), **(json.loads(state.model_dump_json()) if state else {})}
+        sys.stdout.write(json.dumps(payload) + "\n")
+    elif state:
+        out.print(f"Running {Path(state.model_path).name} at {state.base_url} (pid {state.pid})")
+    else:
+        out.print("Not running. The app starts it on demand; `cvj llm start` keeps one warm.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

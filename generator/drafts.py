@@ -1,0 +1,99 @@
+"""What a draft is: the request, the typed asset, and the metadata that travels with it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+
+from generator.assets import ASSET_TYPES, Asset, resolve_asset_type
+from generator.stages import StageId, parse_stage_id
+
+
+class DraftRequest(BaseModel):
+    """What to draft: a stage, optionally an asset type, a channel and free-form instructions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: StageId
+    asset_type: str | None = None
+    channel: str | None = Field(default=None, max_length=40)
+    instructions: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage(cls, value: object) -> object:
+        return parse_stage_id(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _asset_type(self) -> DraftRequest:
+        self.asset_type = resolve_asset_type(self.stage, self.asset_type).asset_type
+        return self
+
+    @property
+    def asset_class(self) -> type[Asset]:
+        return resolve_asset_type(self.stage, self.asset_type)
+
+
+class SourceRef(BaseModel):
+    """A retrieved passage the draft was grounded in."""
+
+    source: str
+    stage: str
+    kind: str
+    score: float
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def add(self, other: dict[str, Any] | None) -> None:
+        if other:
+            self.input_tokens += int(other.get("input_tokens", 0) or 0)
+            self.output_tokens += int(other.get("output_tokens", 0) or 0)
+
+
+class AssetMeta(BaseModel):
+    """Provenance: enough to reproduce, audit and price a draft."""
+
+    prompt_id: str
+    prompt_version: str
+    provider: str
+    model: str
+    sources: list[SourceRef] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+    attempts: int = 1
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Draft(BaseModel):
+    """A drafted asset for one business and stage, with its metadata."""
+
+    business: str
+    stage: StageId
+    asset_type: str
+    asset: dict[str, Any]
+    meta: AssetMeta
+
+    @model_validator(mode="after")
+    def _asset_matches_type(self) -> Draft:
+        cls = ASSET_TYPES.get(self.asset_type)
+        if cls is None or cls.stage != self.stage:
+            raise ValueError(f"asset_type '{self.asset_type}' does not belong to stage '{self.stage}'")
+        self.asset = cls.model_validate(self.asset).model_dump(mode="json")
+        return self
+
+    def typed(self) -> Asset:
+        return ASSET_TYPES[self.asset_type].model_validate(self.asset)
+
+    def as_text(self) -> str:
+        return self.typed().as_text()

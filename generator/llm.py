@@ -1,0 +1,69 @@
+"""The chat model from settings: one code path (LangChain's ``ChatOpenAI``) for every provider.
+
+OpenAI, any OpenAI-compatible server (Ollama, vLLM, LM Studio) and the embedded llama.cpp
+server differ only in base URL, key, and two quirks of local servers handled here: they
+ignore ``max_completion_tokens`` (so ``max_tokens`` goes in the body) and they take a JSON
+schema as a grammar through ``response_format={"type": "json_object", "schema": ...}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from generator.local_llm import running_server
+from generator.settings import Provider, ResponseFormat, Settings
+
+LOCAL_API_KEY = "sk-local-no-key-needed"
+
+
+def build_chat_model(settings: Settings, *, base_url: str | None = None, model: str | None = None) -> ChatOpenAI:
+    """A configured chat model; ``base_url`` overrides the settings (the local server's URL)."""
+    provider = settings.resolved_provider
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    extra_body: dict[str, Any] = {}
+    if provider is not Provider.OPENAI:
+        extra_body["max_tokens"] = settings.max_output_tokens
+    if provider is Provider.LOCAL:
+        extra_body["repeat_penalty"] = settings.local_repeat_penalty
+    return ChatOpenAI(
+        model=model or settings.resolved_model,
+        base_url=base_url or settings.base_url,
+        api_key=key or LOCAL_API_KEY,  # type: ignore[arg-type]
+        temperature=settings.temperature,
+        max_tokens=settings.max_output_tokens,  # type: ignore[call-arg]
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        extra_body=extra_body or None,
+        stream_usage=True,
+    )
+
+
+@contextlib.contextmanager
+def open_chat_model(settings: Settings) -> Iterator[ChatOpenAI]:
+    """The chat model for a block of work, starting the local server on demand."""
+    if settings.resolved_provider is Provider.LOCAL:
+        with running_server(settings) as server:
+            yield build_chat_model(settings, base_url=server.base_url)
+    else:
+        yield build_chat_model(settings)
+
+
+def response_format(settings: Settings, schema_model: type[BaseModel]) -> dict[str, Any]:
+    """How to ask this provider for JSON in the asset's shape."""
+    schema = schema_model.model_json_schema()
+    choice = settings.response_format
+    if choice is ResponseFormat.AUTO:
+        local = settings.resolved_provider is Provider.LOCAL
+        choice = ResponseFormat.JSON_OBJECT if local else ResponseFormat.JSON_SCHEMA
+    if choice is ResponseFormat.JSON_SCHEMA:
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": schema_model.__name__, "schema": schema, "strict": False},
+        }
+    # llama.cpp turns the schema into a grammar; Ollama and vLLM accept json_object too.
+    return {"type": "json_object", "schema": schema}

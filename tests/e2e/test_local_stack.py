@@ -1,0 +1,82 @@
+"""End to end on the real offline stack: real model, real embeddings, real Chroma index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from langchain_openai import ChatOpenAI
+
+from generator.assets import ASSET_TYPES
+from generator.chains import draft
+from generator.drafts import Draft, DraftRequest
+from generator.knowledge import KnowledgeIndex
+from generator.profile import load_profile
+from generator.runtime import refresh_index
+from generator.settings import Settings
+from generator.stages import STAGE_IDS
+from tests.conftest import EXAMPLES
+
+CVJ = [sys.executable, "-m", "generator.cli"]
+
+
+def test_index_is_persistent_idempotent_and_stage_aware(index: KnowledgeIndex, stack_settings: Settings) -> None:
+    before = index.count()
+    assert before > 50
+    assert refresh_index(index, stack_settings) == 0
+    assert index.count() == before
+    hits = index.search("a free checklist in exchange for an email address", k=3, stage="subscribe")
+    assert hits and all(h.stage == "subscribe" or h.kind == "method" for h in hits)
+    assert all(0 <= h.score <= 1 for h in hits)
+
+
+@pytest.mark.parametrize("stage", STAGE_IDS)
+def test_every_stage_drafts_a_valid_grounded_asset(
+    stage: str, chat_model: ChatOpenAI, index: KnowledgeIndex, stack_settings: Settings
+) -> None:
+    profile = load_profile(EXAMPLES[STAGE_IDS.index(stage) % len(EXAMPLES)])
+    refresh_index(index, stack_settings, [profile])
+    result = draft(profile, DraftRequest(stage=stage), model=chat_model, index=index, settings=stack_settings)
+    asset_cls = ASSET_TYPES[result.asset_type]
+    assert asset_cls.stage == stage
+    asset_cls.model_validate(result.asset)
+    assert result.meta.sources, "the draft must be grounded in retrieved knowledge"
+    assert result.meta.usage.input_tokens > 0 and result.meta.usage.output_tokens > 0
+    assert result.meta.model == "smollm2-135m-instruct" and result.meta.provider == "local"
+
+
+def _cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "CVJ_DATA_DIR": str(data_dir), **env}
+    return subprocess.run([*CVJ, *args], capture_output=True, text=True, env=environ, timeout=600, check=False)
+
+
+def test_cli_draft_json_reuses_the_running_server(data_dir: Path, local_server: object) -> None:
+    result = _cli("draft", "--profile", str(EXAMPLES[0]), "--stage", "convert", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    parsed = Draft.model_validate(json.loads(result.stdout))
+    assert parsed.stage == "convert" and parsed.asset_type == "entry_offer"
+    assert parsed.meta.sources and parsed.meta.usage.total_tokens > 0
+
+
+def test_cli_llm_start_status_stop(tmp_path: Path) -> None:
+    assert _cli("llm", "start", data_dir=tmp_path).returncode == 0
+    status = _cli("llm", "status", "--json", data_dir=tmp_path)
+    assert json.loads(status.stdout)["running"] is True
+    again = _cli("llm", "start", data_dir=tmp_path)
+    assert "Already running" in again.stderr
+    assert _cli("llm", "stop", data_dir=tmp_path).returncode == 0
+    assert json.loads(_cli("llm", "status", "--json", data_dir=tmp_path).stdout)["running"] is False
+
+
+def test_unreachable_model_exits_2_with_a_message(tmp_path: Path) -> None:
+    result = _cli(
+        "draft", "--profile", str(EXAMPLES[0]), "--stage", "aware",
+        data_dir=tmp_path,
+        CVJ_PROVIDER="openai-compatible", CVJ_BASE_URL="http://127.0.0.1:9/v1", CVJ_MAX_RETRIES="0",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "could not be reached" in result.stderr and "Traceback" not in result.stderr

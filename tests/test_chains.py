@@ -1,0 +1,85 @@
+"""Chain logic with scripted fake models: parsing, repair, brand rules, metadata."""
+
+import json
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from generator.assets import EntryOffer, SocialPost
+from generator.chains import InvalidOutput, brand_problems, build_messages, draft, field_guide, parse_asset
+from generator.drafts import Draft, DraftRequest
+from generator.errors import GenerationError
+from generator.profile import BusinessProfile
+from generator.settings import Settings
+
+GOOD_POST = {
+    "channel": "instagram",
+    "hook": "Your beans are older than you think.",
+    "body": "Harbor Lane Coffee roasts every week in Portland. Here is how to read a roast date.",
+    "call_to_action": "Follow for weekly brew tips",
+    "hashtags": ["#portlandcoffee"],
+}
+
+
+def test_parse_accepts_fenced_json() -> None:
+    text = "Sure!\n```json\n" + json.dumps(GOOD_POST) + "\n```"
+    assert parse_asset(text, SocialPost).hook == GOOD_POST["hook"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("no json here", "no JSON object"),
+        ('{"channel": "x", ', "no JSON object"),
+        ('{"channel": "x",}', "malformed"),
+        (json.dumps({**GOOD_POST, "hook": ""}), "hook"),
+        (json.dumps({**GOOD_POST, "extra": 1}), "extra"),
+    ],
+)
+def test_parse_reports_problems(text: str, problem: str) -> None:
+    with pytest.raises(InvalidOutput) as info:
+        parse_asset(text, SocialPost)
+    assert problem in "; ".join(info.value.problems)
+
+
+def test_brand_rules_catch_words_and_claims(coffee: BusinessProfile) -> None:
+    post = SocialPost.model_validate({**GOOD_POST, "body": "Cheap beans, the best coffee in Portland."})
+    problems = brand_problems(post, coffee)
+    assert any("'cheap'" in p for p in problems)
+    assert any("the best coffee in Portland" in p for p in problems)
+    assert brand_problems(SocialPost.model_validate(GOOD_POST), coffee) == []
+
+
+def test_field_guide_lists_every_field_with_limits() -> None:
+    guide = field_guide(EntryOffer)
+    for name in EntryOffer.model_fields:
+        assert f'"{name}"' in guide
+    assert "max 100 chars" in guide
+
+
+def test_messages_carry_profile_stage_and_context(settings: Settings, coffee: BusinessProfile) -> None:
+    request = DraftRequest(stage="convert")
+    messages, prompt = build_messages(settings, coffee, request, context="[04-convert.md]\nLow risk.")
+    system, user = (m.content for m in messages)
+    assert "Harbor Lane Coffee" in system and "artisanal" in system
+    assert "Tasting Flight Box" in user and "[04-convert.md]" in user and "risk_reducer" in user
+    assert prompt.id == "entry_offer"
+
+
+def test_draft_repairs_a_banned_word_then_returns_metadata(settings: Settings, coffee: BusinessProfile) -> None:
+    bad = json.dumps({**GOOD_POST, "body": "Our cheap beans are roasted weekly."})
+    model = FakeListChatModel(responses=[bad, json.dumps(GOOD_POST)])
+    result = draft(coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings)
+    assert result.meta.attempts == 2
+    assert result.asset["body"] == GOOD_POST["body"]
+    assert result.meta.prompt_id == "social_post" and result.meta.prompt_version == "1"
+    round_trip = Draft.model_validate_json(result.model_dump_json())
+    assert round_trip.typed() == SocialPost.model_validate(GOOD_POST)
+
+
+def test_draft_gives_up_with_the_last_completion(settings: Settings, coffee: BusinessProfile) -> None:
+    model = FakeListChatModel(responses=["junk 1", "junk 2", "junk 3"])
+    with pytest.raises(GenerationError) as info:
+        draft(coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings)
+    assert info.value.details["last_completion"] == "junk 3"  # type: ignore[index]
+    assert "3 attempts" in info.value.message

@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+
+from generator.errors import ConfigError
+from generator.runtime import settings_or_error
+from generator.settings import Provider, Settings
+
+
+def test_local_is_the_default_without_a_key() -> None:
+    s = Settings()
+    assert s.resolved_provider is Provider.LOCAL
+    assert s.resolved_model == "smollm2-135m-instruct"
+
+
+def test_openai_is_picked_when_a_key_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    s = Settings()
+    assert s.resolved_provider is Provider.OPENAI
+    assert s.resolved_model == "gpt-4o-mini"
+    assert s.api_key is not None and s.api_key.get_secret_value() == "sk-test"
+
+
+def test_env_prefix_and_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CVJ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CVJ_MAX_OUTPUT_TOKENS", "123")
+    s = Settings()
+    assert s.index_dir == tmp_path / "index"
+    assert s.max_output_tokens == 123
+
+
+def test_openai_compatible_needs_a_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVJ_PROVIDER", "openai-compatible")
+    with pytest.raises(ConfigError, match="CVJ_BASE_URL"):
+        settings_or_error()
+    monkeypatch.setenv("CVJ_BASE_URL", "http://127.0.0.1:11434/v1")
+    assert settings_or_error().resolved_model == "llama3.1:8b"
+
+
+def test_invalid_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVJ_TEMPERATURE", "hot")
+    with pytest.raises(ConfigError, match="CVJ_TEMPERATURE"):
+        settings_or_error()
