@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import openai
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from pydantic import ValidationError
 
 from generator.assets import Asset
@@ -29,6 +30,7 @@ from generator.stages import get_stage
 from generator.tokens import truncate_to_tokens
 
 BUSINESS_HITS = 2
+TextCallback = Callable[[str], None]
 
 
 class InvalidOutput(ValueError):
@@ -156,9 +158,20 @@ def _cost(settings: Settings, usage: Usage) -> float:
     return round((usage.input_tokens * price_in + usage.output_tokens * price_out) / 1_000_000, 6)
 
 
-def _invoke(model: BaseChatModel, messages: list[BaseMessage], fmt: dict[str, Any]) -> AIMessage:
+def _invoke(
+    model: BaseChatModel, messages: list[BaseMessage], fmt: dict[str, Any], on_text: TextCallback | None
+) -> AIMessage:
+    """One model call; streamed to ``on_text`` chunk by chunk when a callback is given."""
+    bound = model.bind(response_format=fmt)
     try:
-        return model.bind(response_format=fmt).invoke(messages)  # type: ignore[return-value]
+        if on_text is None:
+            return bound.invoke(messages)  # type: ignore[return-value]
+        total: AIMessageChunk | None = None
+        for chunk in bound.stream(messages):
+            if chunk.content:
+                on_text(str(chunk.content))
+            total = chunk if total is None else total + chunk  # type: ignore[assignment]
+        return AIMessage(content=total.content if total else "", usage_metadata=total.usage_metadata if total else None)
     except (openai.APIConnectionError, openai.APITimeoutError) as exc:
         raise ModelUnavailableError(
             f"The model could not be reached ({str(exc).rstrip('.')}). Check CVJ_BASE_URL and that the server runs."
@@ -174,6 +187,7 @@ def generate_asset(
     *,
     settings: Settings,
     profile: BusinessProfile,
+    on_text: TextCallback | None = None,
 ) -> tuple[Asset, Usage, int]:
     """Ask, parse and check; re-ask with the problems listed until valid or out of attempts."""
     fmt = response_format(settings, asset_cls)
@@ -181,7 +195,9 @@ def generate_asset(
     conversation = list(messages)
     last_text, problems = "", []
     for attempt in range(1, settings.repair_attempts + 2):
-        reply = _invoke(model, conversation, fmt)
+        if on_text and attempt > 1:
+            on_text(f"\n\n[attempt {attempt}: fixing {'; '.join(problems)}]\n")
+        reply = _invoke(model, conversation, fmt, on_text)
         usage.add(reply.usage_metadata)  # type: ignore[arg-type]
         last_text = str(reply.content)
         try:
@@ -215,13 +231,19 @@ def draft(
     index: KnowledgeIndex | None,
     settings: Settings,
     earlier: dict[str, Draft] | None = None,
+    on_text: TextCallback | None = None,
 ) -> Draft:
-    """Draft one asset for a business, grounded in the index, with its metadata."""
+    """Draft one asset for a business, grounded in the index, with its metadata.
+
+    ``on_text`` receives the model's text as it streams (the UI shows it live).
+    """
     started = time.perf_counter()
     pieces = retrieve_context(index, profile, request, k=settings.retrieval_k) if index else []
     context, used = fit_context(pieces, settings.context_tokens)
     messages, prompt = build_messages(settings, profile, request, context=context, earlier=earlier)
-    asset, usage, attempts = generate_asset(model, messages, request.asset_class, settings=settings, profile=profile)
+    asset, usage, attempts = generate_asset(
+        model, messages, request.asset_class, settings=settings, profile=profile, on_text=on_text
+    )
     meta = AssetMeta(
         prompt_id=prompt.id,
         prompt_version=prompt.version,

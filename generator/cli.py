@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -53,6 +54,10 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CVJError as exc:
             err.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            err.print(f"[bold red]Error:[/] {problems}", highlight=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("Interrupted.")
@@ -144,6 +149,22 @@ def doctor() -> None:
         )
     for name, detail in checks:
         err.print(f"[green]ok[/] {name:<11} {detail}", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API (docs at /docs) with the Gradio UI mounted at /ui."""
+    import uvicorn
+
+    from generator.api import create_app
+
+    settings_or_error()  # fail early and readably on bad configuration
+    err.print(f"CVJ Kit API on http://{host}:{port} (docs /docs, UI /ui)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 @llm_app.command("start")

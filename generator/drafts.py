@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from generator.assets import ASSET_TYPES, Asset, resolve_asset_type
+from generator.errors import UnknownStageError
 from generator.stages import StageId, parse_stage_id
 
 
@@ -24,11 +25,17 @@ class DraftRequest(BaseModel):
     @field_validator("stage", mode="before")
     @classmethod
     def _stage(cls, value: object) -> object:
-        return parse_stage_id(value) if isinstance(value, str) else value
+        try:
+            return parse_stage_id(value) if isinstance(value, str) else value
+        except UnknownStageError as exc:
+            raise ValueError(exc.message) from None
 
     @model_validator(mode="after")
     def _asset_type(self) -> DraftRequest:
-        self.asset_type = resolve_asset_type(self.stage, self.asset_type).asset_type
+        try:
+            self.asset_type = resolve_asset_type(self.stage, self.asset_type).asset_type
+        except UnknownStageError as exc:
+            raise ValueError(exc.message) from None
         return self
 
     @property

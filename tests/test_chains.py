@@ -83,3 +83,14 @@ def test_draft_gives_up_with_the_last_completion(settings: Settings, coffee: Bus
         draft(coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings)
     assert info.value.details["last_completion"] == "junk 3"  # type: ignore[index]
     assert "3 attempts" in info.value.message
+
+
+def test_draft_streams_the_text_as_it_arrives(settings: Settings, coffee: BusinessProfile) -> None:
+    model = FakeListChatModel(responses=[json.dumps(GOOD_POST)])
+    pieces: list[str] = []
+    result = draft(
+        coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings, on_text=pieces.append
+    )
+    assert len(pieces) > 1
+    assert "".join(pieces) == json.dumps(GOOD_POST)
+    assert result.asset["hook"] == GOOD_POST["hook"]

@@ -1,0 +1,41 @@
+"""The UI's drafting function with a fake model: streams text, renders, and shows errors."""
+
+import json
+
+import gradio as gr
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from generator.service import DraftingService
+from generator.settings import Settings
+from tests.test_chains import GOOD_POST
+from ui import EXAMPLES, build_ui, stream_draft
+
+
+@pytest.fixture
+def service(settings: Settings) -> DraftingService:
+    return DraftingService(settings=settings, model=FakeListChatModel(responses=[json.dumps(GOOD_POST)]), index=None)
+
+
+def test_stream_yields_live_text_then_the_rendered_draft(service: DraftingService) -> None:
+    profile = EXAMPLES["harbor-lane-coffee"].read_text()
+    updates = list(stream_draft(service, profile, "aware", None, "instagram", ""))
+    assert len(updates) > 2
+    live, rendered, payload = updates[-1]
+    assert live == json.dumps(GOOD_POST)
+    assert "Awareness social post" in rendered and GOOD_POST["hook"] in rendered
+    assert payload is not None and payload["asset_type"] == "social_post"
+
+
+def test_bad_profile_is_a_visible_error(service: DraftingService) -> None:
+    with pytest.raises(gr.Error, match="what_it_sells"):
+        list(stream_draft(service, "name: only\n", "aware", None, "", ""))
+
+
+def test_unknown_stage_is_a_visible_error(service: DraftingService) -> None:
+    with pytest.raises(gr.Error, match="Unknown stage"):
+        list(stream_draft(service, EXAMPLES["harbor-lane-coffee"].read_text(), "nirvana", None, "", ""))
+
+
+def test_ui_builds(service: DraftingService) -> None:
+    assert isinstance(build_ui(lambda: service), gr.Blocks)

@@ -1,0 +1,140 @@
+"""Gradio UI for copywriters: pick a business and a stage, watch the draft stream in, keep the result.
+
+``build_ui(get_service)`` is importable (the API mounts it at /ui); ``python ui.py`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gradio as gr
+
+from generator.assets import asset_types_for
+from generator.drafts import Draft, DraftRequest
+from generator.errors import CVJError
+from generator.profile import parse_profile_text
+from generator.service import DraftingService
+from generator.settings import PROJECT_ROOT
+from generator.stages import STAGE_IDS, get_stage
+
+EXAMPLES = {p.stem: p for p in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))}
+
+
+def render_markdown(result: Draft) -> str:
+    """A draft as Markdown a copywriter can paste."""
+    asset = result.typed()
+    lines = [f"### {asset.label} · {result.business}", ""]
+    for name, value in result.asset.items():
+        title = name.replace("_", " ").capitalize()
+        if isinstance(value, list):
+            lines += [f"**{title}**", *[f"- {v}" for v in value], ""]
+        else:
+            lines += [f"**{title}:** {value}", ""]
+    meta = result.meta
+    sources = ", ".join(sorted({s.source for s in meta.sources})) or "none"
+    lines.append(
+        f"<small>{meta.provider}:{meta.model} · prompt {meta.prompt_id} v{meta.prompt_version} · "
+        f"{meta.usage.total_tokens} tokens · {meta.seconds:.1f}s · sources: {sources}</small>"
+    )
+    return "\n".join(lines)
+
+
+def stream_draft(
+    service: DraftingService, profile_yaml: str, stage: str, asset_type: str | None, channel: str, instructions: str
+) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    """Yield (live text, rendered draft, JSON) as the model writes; errors become gr.Error."""
+    try:
+        profile = parse_profile_text(profile_yaml, source="The profile")
+        request = DraftRequest(
+            stage=stage, asset_type=asset_type or None, channel=channel or None, instructions=instructions or None
+        )
+    except CVJError as exc:
+        raise gr.Error(exc.message) from None
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    pieces: queue.Queue[str | None] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["draft"] = service.draft(profile, request, on_text=pieces.put)
+        except CVJError as exc:
+            outcome["error"] = exc.message
+        except Exception as exc:  # the UI must show something rather than hang
+            outcome["error"] = f"Unexpected error: {exc}"
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    live = ""
+    while (piece := pieces.get()) is not None:
+        live += piece
+        yield live, "*Drafting...*", None
+    if "error" in outcome:
+        raise gr.Error(outcome["error"])
+    result: Draft = outcome["draft"]
+    yield live, render_markdown(result), result.model_dump(mode="json")
+
+
+def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
+    """The Blocks app; ``get_service`` is called per request so state stays out of globals."""
+    first = next(iter(EXAMPLES), None)
+    with gr.Blocks(title="CVJ Kit") as demo:
+        gr.Markdown("# CVJ Kit\nDraft the content each stage of the Customer Value Journey needs.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                example = gr.Dropdown(list(EXAMPLES), value=first, label="Example business")
+                profile = gr.Code(
+                    value=EXAMPLES[first].read_text() if first else "",
+                    language="yaml",
+                    label="Business profile (YAML, editable)",
+                    lines=18,
+                )
+                stage = gr.Dropdown(list(STAGE_IDS), value="subscribe", label="Stage")
+                stage_info = gr.Markdown(get_stage("subscribe").purpose)
+                asset = gr.Dropdown(
+                    [a.asset_type for a in asset_types_for("subscribe")], value="lead_magnet", label="Asset type"
+                )
+                channel = gr.Textbox(label="Channel (social posts and ads)", placeholder="instagram")
+                instructions = gr.Textbox(label="Extra instructions", placeholder="warmer, shorter, mention the class")
+                with gr.Row():
+                    go = gr.Button("Draft", variant="primary")
+                    stop = gr.Button("Stop", variant="stop")
+            with gr.Column(scale=2):
+                rendered = gr.Markdown(label="Draft")
+                live = gr.Textbox(label="Model output (live)", lines=8, max_lines=14, autoscroll=True)
+                as_json = gr.JSON(label="Draft JSON (asset + metadata)")
+
+        def on_example(name: str) -> str:
+            return EXAMPLES[name].read_text() if name in EXAMPLES else ""
+
+        def on_stage(stage_id: str) -> tuple[str, dict[str, Any]]:
+            types = [a.asset_type for a in asset_types_for(stage_id)]
+            return get_stage(stage_id).purpose, gr.update(choices=types, value=types[0])
+
+        def on_draft(
+            profile_yaml: str, stage_id: str, asset_type: str | None, channel_name: str, extra: str
+        ) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+            yield from stream_draft(get_service(), profile_yaml, stage_id, asset_type, channel_name, extra)
+
+        example.change(on_example, example, profile)
+        stage.change(on_stage, stage, [stage_info, asset])
+        event = go.click(on_draft, [profile, stage, asset, channel, instructions], [live, rendered, as_json])
+        stop.click(None, cancels=[event])
+    return demo
+
+
+def main() -> None:
+    """Run the UI alone: `python ui.py` (the local model starts on demand)."""
+    from generator.runtime import settings_or_error
+    from generator.service import open_service
+
+    with open_service(settings_or_error()) as service:
+        build_ui(lambda: service).queue().launch(server_name="127.0.0.1")
+
+
+if __name__ == "__main__":
+    main()
