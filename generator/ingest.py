@@ -10,13 +10,18 @@ One unreadable file never stops the others: it is reported with a one-line reaso
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import docx
+from bs4 import BeautifulSoup
+from docx.table import Table
 from langchain_core.documents import Document
 from pydantic import BaseModel
+from pypdf import PdfReader
 
 from generator.errors import DocumentError
 from generator.knowledge import split_markdown, splitter, stage_metadata
@@ -119,8 +124,6 @@ def _markdown_text(path: Path, data: bytes) -> str:
 
 def _html_text(path: Path, data: bytes) -> str:
     """Visible page text; headings become markdown lines so sections split like the guide."""
-    from bs4 import BeautifulSoup
-
     # bytes, not str: BeautifulSoup honours the page's declared charset and guesses otherwise.
     soup = BeautifulSoup(data, "html.parser")
     for tag in soup.find_all(_HTML_DROP):
@@ -144,10 +147,6 @@ def _html_text(path: Path, data: bytes) -> str:
 
 def _pdf_text(path: Path, data: bytes) -> str:
     """The text layer of every page (a scanned PDF has none and needs OCR first)."""
-    import io
-
-    from pypdf import PdfReader
-
     if b"%PDF-" not in data[:1024]:
         raise UnreadableDocumentError(path, "not a valid PDF (no %PDF header)")
     try:
@@ -158,7 +157,8 @@ def _pdf_text(path: Path, data: bytes) -> str:
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files
-        raise UnreadableDocumentError(path, f"not a valid PDF ({_one_line(exc)})") from exc
+        why = "EOF marker not found; the file may be truncated" if b"%%EOF" not in data else _one_line(exc)
+        raise UnreadableDocumentError(path, f"not a valid PDF ({why})") from exc
     text = _tidy("\n\n".join(pages))
     if not text and pages:
         raise UnreadableDocumentError(path, "the PDF has no text layer (a scanned PDF needs OCR first)")
@@ -167,11 +167,6 @@ def _pdf_text(path: Path, data: bytes) -> str:
 
 def _docx_text(path: Path, data: bytes) -> str:
     """Paragraphs and table cells in document order; Title/Heading styles become markdown headings."""
-    import io
-
-    import docx
-    from docx.table import Table
-
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnreadableDocumentError(path, "not a valid DOCX file (not a ZIP package; save old .doc files as .docx)")
     try:
@@ -194,9 +189,9 @@ def _heading_prefix(style: str | None) -> str:
     return "#" * int(match.group(1)) + " " if match else ""
 
 
-def _table_lines(table: object) -> Iterator[str]:
+def _table_lines(table: Table) -> Iterator[str]:
     """One line per row, cells joined by ``|``; a merged cell is repeated by python-docx, so count it once."""
-    for row in table.rows:  # type: ignore[attr-defined]
+    for row in table.rows:
         cells: list[str] = []
         seen: set[int] = set()
         for cell in row.cells:
@@ -212,7 +207,7 @@ def _table_lines(table: object) -> Iterator[str]:
 
 def _tidy(text: str) -> str:
     """Trim every line and keep at most one blank line in a row."""
-    lines = [" ".join(line.split()) if not line.lstrip().startswith("#") else line.strip() for line in text.splitlines()]
+    lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
