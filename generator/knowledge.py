@@ -11,22 +11,32 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
+import chromadb
+import numpy as np
 import yaml
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 from pydantic import BaseModel
 
+from generator.errors import ConfigError, ModelUnavailableError
 from generator.profile import BusinessProfile
 from generator.settings import Settings
+from generator.stage_router import StageRouter
 from generator.stages import STAGE_IDS
 from generator.tokens import ensure_tiktoken_cache
 
 Kind = Literal["method", "business"]
 CHUNK_TOKENS = 320
 CHUNK_OVERLAP = 40
+FETCH_K = 30  # candidates fetched before boosting and MMR
+STAGE_BOOST = 2.0  # weight of the stage signal against cosine similarity
+DIVERSITY = 0.3  # MMR: 0 = pure relevance
 
 
 class Hit(BaseModel):
@@ -130,27 +140,39 @@ def chunk_id(doc: Document) -> str:
 
 
 class KnowledgeIndex:
-    """A Chroma collection with stage-aware search."""
+    """A Chroma collection (local files or a Chroma server) with stage-aware, diverse search."""
 
-    def __init__(self, store: Chroma) -> None:
+    def __init__(self, store: Chroma, *, embeddings: Embeddings, router: StageRouter | None = None) -> None:
         self.store = store
+        self.embeddings = embeddings
+        self.router = router
 
     @classmethod
-    def open(cls, settings: Settings, *, embeddings: Embeddings, embedding_id: str) -> KnowledgeIndex:
-        """The persistent collection for these embeddings (one collection per embedding model)."""
+    def open(
+        cls, settings: Settings, *, embeddings: Embeddings, embedding_id: str, router: StageRouter | None = None
+    ) -> KnowledgeIndex:
+        """The collection for these embeddings (one per embedding model), local or on a Chroma server."""
         name = f"cvj-{embedding_id}".replace(".", "-")
         meta = {"hnsw:space": "cosine"}
-        settings.index_dir.mkdir(parents=True, exist_ok=True)
-        store = Chroma(
-            collection_name=name,
-            embedding_function=embeddings,
-            persist_directory=str(settings.index_dir),
-            collection_metadata=meta,
-        )
-        return cls(store)
+        if settings.chroma_url:
+            client = chroma_http_client(settings.chroma_url)
+            store = Chroma(collection_name=name, embedding_function=embeddings, client=client, collection_metadata=meta)
+        else:
+            settings.index_dir.mkdir(parents=True, exist_ok=True)
+            store = Chroma(
+                collection_name=name,
+                embedding_function=embeddings,
+                persist_directory=str(settings.index_dir),
+                collection_metadata=meta,
+            )
+        return cls(store, embeddings=embeddings, router=router)
+
+    @property
+    def collection(self) -> Collection:
+        return self.store._collection
 
     def count(self) -> int:
-        return int(self.store._collection.count())
+        return int(self.collection.count())
 
     def add(self, docs: list[Document]) -> int:
         """Add chunks not yet present; returns how many were new."""
@@ -173,6 +195,13 @@ class KnowledgeIndex:
             self.store.delete(ids=list(stale))
         return self.add(docs)
 
+    def stage_probabilities(self, query: str, vector: list[float] | None = None) -> dict[str, float]:
+        """What stage a query is about, per the router (empty without one)."""
+        if self.router is None:
+            return {}
+        vector = vector or self.embeddings.embed_query(query)
+        return self.router.predict([query], np.array([vector]))[0]
+
     def search(
         self,
         query: str,
@@ -181,28 +210,83 @@ class KnowledgeIndex:
         stage: str | None = None,
         kind: Kind | None = None,
         business: str | None = None,
+        diversity: float = DIVERSITY,
     ) -> list[Hit]:
-        """Nearest chunks, optionally only those serving ``stage``, of one kind or one business."""
+        """The k best chunks: similar to the query, boosted by stage, diverse (MMR).
+
+        With ``stage``, only chunks serving that stage are returned (general ones fill in if too
+        few). Without it, the stage router's guess boosts the chunks of the stage the query is
+        about. ``score`` is the boosted relevance in [0, 1].
+        """
+        vector = self.embeddings.embed_query(query)
         clauses: list[dict[str, object]] = []
-        if stage:
-            clauses.append({f"s_{stage}": True})
         if kind:
             clauses.append({"kind": kind})
         if business:
             clauses.append({"business": business})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        results = self.store.similarity_search_with_score(query, k=k, filter=where)
+        fetch = max(FETCH_K, 4 * k)
+        found = self.collection.query(
+            query_embeddings=[vector],
+            n_results=fetch,
+            where=where,  # type: ignore[arg-type]
+            include=["documents", "metadatas", "distances", "embeddings"],
+        )
+        docs = found["documents"][0] if found["documents"] else []
+        if not docs:
+            return []
+        metas = found["metadatas"][0]  # type: ignore[index]
+        sims = np.array([1.0 - d for d in found["distances"][0]])  # type: ignore[index]
+        vecs = np.array(found["embeddings"][0])  # type: ignore[index]
+        if stage:
+            keep = [i for i, m in enumerate(metas) if m.get(f"s_{stage}")]
+            keep += [i for i, m in enumerate(metas) if not m.get(f"s_{stage}") and m.get("stage") == "general"]
+            if len(keep) < k:
+                keep += [i for i in range(len(metas)) if i not in keep]
+            boosts = np.array([1.0 if metas[i].get(f"s_{stage}") else 0.0 for i in range(len(metas))])
+        else:
+            keep = list(range(len(metas)))
+            probs = self.stage_probabilities(query, vector)
+            boosts = np.array([probs.get(str(m.get("stage")), 0.0) for m in metas])
+        scores = (sims + STAGE_BOOST * boosts) / (1 + STAGE_BOOST)
+        order = mmr(scores[keep], vecs[keep], k=k, diversity=diversity)
         return [
             Hit(
-                text=doc.page_content,
-                source=str(doc.metadata.get("source", "")),
-                stage=str(doc.metadata.get("stage", "")),
-                kind=str(doc.metadata.get("kind", "")),
-                topic=str(doc.metadata.get("topic", "")),
-                score=round(1.0 - float(distance), 4),
+                text=str(docs[keep[i]]),
+                source=str(metas[keep[i]].get("source", "")),
+                stage=str(metas[keep[i]].get("stage", "")),
+                kind=str(metas[keep[i]].get("kind", "")),
+                topic=str(metas[keep[i]].get("topic", "")),
+                score=round(float(np.clip(scores[keep[i]], 0, 1)), 4),
             )
-            for doc, distance in results
+            for i in order
         ]
+
+
+def mmr(scores: np.ndarray, vectors: np.ndarray, *, k: int, diversity: float) -> list[int]:
+    """Maximal marginal relevance: each pick trades relevance against similarity to earlier picks."""
+    if len(scores) == 0:
+        return []
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+    picked = [int(np.argmax(scores))]
+    while len(picked) < min(k, len(scores)):
+        redundancy = (unit @ unit[picked].T).max(axis=1)
+        value = (1 - diversity) * scores - diversity * redundancy
+        value[picked] = -np.inf
+        picked.append(int(np.argmax(value)))
+    return picked
+
+
+def chroma_http_client(url: str) -> ClientAPI:
+    """A client for a Chroma server at ``http(s)://host:port``."""
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if not parsed.hostname:
+        raise ConfigError(f"CVJ_CHROMA_URL '{url}' is not a URL like http://127.0.0.1:8001")
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    try:
+        return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=parsed.scheme == "https")
+    except Exception as exc:  # chromadb raises plain exceptions for connection failures
+        raise ModelUnavailableError(f"Cannot reach the Chroma server at {url}: {exc}") from None
 
 
 def index_all(index: KnowledgeIndex, knowledge_dir: Path, profiles: Iterable[BusinessProfile] = ()) -> int:

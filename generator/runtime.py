@@ -8,9 +8,10 @@ from pydantic import ValidationError
 
 from generator.embeddings import build_embeddings
 from generator.errors import ConfigError
-from generator.knowledge import KnowledgeIndex, index_all
+from generator.knowledge import KnowledgeIndex, index_all, knowledge_documents
 from generator.profile import BusinessProfile
 from generator.settings import Settings, load_settings
+from generator.stage_router import router_for
 
 
 def settings_or_error(**overrides: object) -> Settings:
@@ -25,8 +26,15 @@ def settings_or_error(**overrides: object) -> Settings:
 
 
 def open_index(settings: Settings) -> KnowledgeIndex:
+    """The knowledge index with its stage router (trained from knowledge/ once, then cached)."""
     embeddings, embedding_id = build_embeddings(settings)
-    return KnowledgeIndex.open(settings, embeddings=embeddings, embedding_id=embedding_id)
+    router = router_for(
+        knowledge_documents(settings.knowledge_dir),
+        embeddings=embeddings,
+        embedding_id=embedding_id,
+        cache_dir=settings.cache_dir,
+    )
+    return KnowledgeIndex.open(settings, embeddings=embeddings, embedding_id=embedding_id, router=router)
 
 
 def refresh_index(index: KnowledgeIndex, settings: Settings, profiles: Iterable[BusinessProfile] = ()) -> int:

@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     embedding_model: str = "text-embedding-3-small"
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset = local files")
 
-    data_dir: Path = Field(default=Path(".cvj"), description="Index, caches, server state, outputs")
+    data_dir: Path = Field(default=Path(".cvj"), description="Index, server state, outputs")
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "cvj-kit", description="Content-addressed caches shared by data dirs"
+    )
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     eval_dir: Path = PROJECT_ROOT / "eval"

@@ -1,0 +1,133 @@
+"""Which CVJ stage a piece of text is about: a small classifier learned from the knowledge base.
+
+Plain embedding similarity confuses neighbouring stages (an entry offer and an upsell read alike to
+MiniLM). Two logistic regressions, one on TF-IDF words and one on embeddings, trained on the
+guide's sentences (each labelled with its file's primary stage), are averaged; retrieval uses the
+result to boost chunks of the stage a query is about. The trained weights are cached in the data
+dir, keyed by a hash of the training set, so they are learned once per knowledge change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+from generator.stages import STAGE_IDS
+
+MIN_WORDS = 6
+TEXT_WEIGHT = 0.7  # share of the TF-IDF model in the average; measured on eval/retrieval
+WORDS = {"ngram_range": (1, 2), "sublinear_tf": True, "stop_words": "english"}
+CHARACTERS = {"analyzer": "char_wb", "ngram_range": (3, 5), "sublinear_tf": True}
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def training_sentences(docs: Sequence[Document]) -> tuple[list[str], list[str]]:
+    """Sentences of stage-tagged chunks, labelled with the chunk's primary stage."""
+    texts, labels = [], []
+    for doc in docs:
+        stage = str(doc.metadata.get("stage", ""))
+        if stage not in STAGE_IDS:
+            continue
+        for sentence in _SENTENCE.split(doc.page_content):
+            sentence = sentence.strip(" #*-")
+            if len(sentence.split()) >= MIN_WORDS:
+                texts.append(sentence)
+                labels.append(stage)
+    return texts, labels
+
+
+def _vectorizer(words: dict[str, int] | None = None, characters: dict[str, int] | None = None) -> FeatureUnion:
+    """Word and character n-grams: characters catch 'referrals' when the guide says 'referral'."""
+    return FeatureUnion(
+        [
+            ("words", TfidfVectorizer(**WORDS, vocabulary=words)),  # type: ignore[arg-type]
+            ("characters", TfidfVectorizer(**CHARACTERS, vocabulary=characters)),  # type: ignore[arg-type]
+        ]
+    )
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class StageRouter:
+    """P(stage | text) from words and meaning."""
+
+    def __init__(self, vectorizer: FeatureUnion, text_model: LogisticRegression, vector_model: LogisticRegression):
+        self.vectorizer = vectorizer
+        self.text_model = text_model
+        self.vector_model = vector_model
+
+    @classmethod
+    def train(cls, texts: list[str], labels: list[str], vectors: np.ndarray) -> StageRouter:
+        vectorizer = _vectorizer()
+        text_model = LogisticRegression(C=10, max_iter=3000).fit(vectorizer.fit_transform(texts), labels)
+        vector_model = LogisticRegression(C=10, max_iter=3000).fit(_unit(vectors), labels)
+        return cls(vectorizer, text_model, vector_model)
+
+    def predict(self, texts: list[str], vectors: np.ndarray) -> list[dict[str, float]]:
+        """One {stage: probability} per text, probabilities summing to 1."""
+        by_text = self.text_model.predict_proba(self.vectorizer.transform(texts))
+        by_vector = self.vector_model.predict_proba(_unit(np.asarray(vectors, dtype=float)))
+        mixed = TEXT_WEIGHT * by_text + (1 - TEXT_WEIGHT) * by_vector
+        classes = [str(c) for c in self.text_model.classes_]
+        return [dict(zip(classes, (float(p) for p in row), strict=True)) for row in mixed]
+
+    # Persistence as plain JSON + arrays (no pickle: the data dir may be shared).
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        words, characters = (v for _, v in self.vectorizer.transformer_list)
+        meta = {
+            "vocabulary": [{k: int(v) for k, v in t.vocabulary_.items()} for t in (words, characters)],
+            "classes": [str(c) for c in self.text_model.classes_],
+        }
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            meta=np.array(json.dumps(meta)),
+            idf_words=words.idf_,
+            idf_characters=characters.idf_,
+            text_coef=self.text_model.coef_,
+            text_intercept=self.text_model.intercept_,
+            vector_coef=self.vector_model.coef_,
+            vector_intercept=self.vector_model.intercept_,
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> StageRouter:
+        data = np.load(path, allow_pickle=False)
+        meta = json.loads(str(data["meta"]))
+        vectorizer = _vectorizer(*meta["vocabulary"])
+        for (_, part), key in zip(vectorizer.transformer_list, ("idf_words", "idf_characters"), strict=True):
+            part.idf_ = data[key]
+        classes = np.array(meta["classes"])
+        text_model, vector_model = LogisticRegression(), LogisticRegression()
+        for model, prefix in ((text_model, "text"), (vector_model, "vector")):
+            model.classes_ = classes
+            model.coef_ = data[f"{prefix}_coef"]
+            model.intercept_ = data[f"{prefix}_intercept"]
+        return cls(vectorizer, text_model, vector_model)
+
+
+def router_for(docs: Sequence[Document], *, embeddings: Embeddings, embedding_id: str, cache_dir: Path) -> StageRouter:
+    """The router for these documents, trained once and cached by a hash of its training set."""
+    texts, labels = training_sentences(docs)
+    digest = hashlib.sha1(json.dumps([embedding_id, texts, labels]).encode("utf-8")).hexdigest()[:16]
+    path = cache_dir / f"stage-router-{digest}.npz"
+    if path.exists():
+        return StageRouter.load(path)
+    router = StageRouter.train(texts, labels, np.array(embeddings.embed_documents(texts)))
+    router.save(path)
+    return router
