@@ -13,13 +13,16 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.panel import Panel
+from rich.progress import Progress
 from rich.table import Table
 
 from generator import local_llm
 from generator.chains import draft as draft_asset
 from generator.drafts import Draft, DraftRequest
 from generator.embeddings import ensure_minilm_files
-from generator.errors import CVJError
+from generator.errors import ConfigError, CVJError
+from generator.evaluation.retrieval import evaluate_retrieval, load_cases
+from generator.ingest import load_documents
 from generator.llm import open_chat_model
 from generator.profile import load_profile
 from generator.runtime import open_index, refresh_index, settings_or_error
@@ -36,6 +39,8 @@ app = typer.Typer(
 )
 llm_app = typer.Typer(help="Manage the embedded local model server (llama.cpp, OpenAI-compatible).")
 app.add_typer(llm_app, name="llm")
+eval_app = typer.Typer(help="Measure quality: retrieval, and drafted assets against their stage's criteria.")
+app.add_typer(eval_app, name="eval")
 
 out = Console()
 err = Console(stderr=True)
@@ -80,6 +85,92 @@ def index(
         idx = open_index(settings)
         added = refresh_index(idx, settings, profiles)
     err.print(f"Index up to date: {idx.count()} chunks ({added} new) in {settings.index_dir}")
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.md .txt .html .pdf .docx).")],
+    profile: Annotated[
+        Path | None, typer.Option("--profile", "-p", help="The business these documents describe.")
+    ] = None,
+    business: Annotated[str | None, typer.Option(help="Business slug, instead of --profile.")] = None,
+    stage: Annotated[list[str] | None, typer.Option("--stage", "-s", help="Tag the chunks with these stages.")] = None,
+) -> None:
+    """Add a business's own documents to the index. Re-ingesting is idempotent; unreadable files are reported."""
+    if (profile is None) == (business is None):
+        raise ConfigError("Say whose documents these are: --profile FILE or --business SLUG (one of them).")
+    slug = load_profile(profile).slug if profile else str(business).strip().lower()
+    stages = [parse_stage_id(s) for s in stage or []]
+    settings = settings_or_error()
+    by_source, report = load_documents(paths, business=slug, stages=stages)
+    idx = open_index(settings)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Embedding", total=len(by_source))
+        for source, docs in by_source.items():
+            report.added += idx.replace_source(source, docs)
+            progress.advance(task)
+    for failure in report.failures:
+        err.print(f"[yellow]skipped[/] {failure.path}: {failure.reason}", highlight=False)
+    err.print(
+        f"Ingested {len(report.files)} file(s) for '{slug}': {report.chunks} chunks, {report.added} new; "
+        f"{len(report.failures)} skipped. Index: {idx.count()} chunks."
+    )
+    if report.failures:
+        raise typer.Exit(2)
+
+
+@app.command()
+@friendly_errors
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    stage: Annotated[str | None, typer.Option("--stage", "-s", help="Only chunks serving this stage.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many results.")] = 5,
+    business: Annotated[str | None, typer.Option(help="Only this business's documents (slug).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the index: stage-aware, diverse, with sources and scores."""
+    stage_id = parse_stage_id(stage) if stage else None
+    settings = settings_or_error()
+    idx = open_index(settings)
+    if idx.count() == 0:
+        refresh_index(idx, settings)
+    hits = idx.search(query, k=k, stage=stage_id, business=business)
+    if as_json:
+        sys.stdout.write(json.dumps([h.model_dump() for h in hits], indent=2) + "\n")
+        return
+    table = Table("score", "stage", "kind", "source", "text", show_lines=True)
+    for h in hits:
+        table.add_row(f"{h.score:.3f}", h.stage, h.kind, h.source, h.text[:300].replace("\n", " "))
+    out.print(table)
+
+
+@eval_app.command("retrieval")
+@friendly_errors
+def eval_retrieval(
+    queries: Annotated[
+        Path | None, typer.Option(help="Labelled query set (default eval/retrieval/queries.yaml).")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50)] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrieval quality: hit@1 stage accuracy (no --stage given) and recall@k of the expected sources."""
+    settings = settings_or_error()
+    cases = load_cases(queries or settings.eval_dir / "retrieval" / "queries.yaml")
+    idx = open_index(settings)
+    refresh_index(idx, settings)
+    report = evaluate_retrieval(idx, cases, k=k)
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    table = Table("metric", "value", title=f"Retrieval on {report.cases} labelled queries")
+    table.add_row("hit@1 stage accuracy", f"{report.hit_at_1_stage:.3f}")
+    table.add_row(f"recall@{report.k} (sources)", f"{report.recall_at_k:.3f}")
+    for stage_id, value in report.per_stage.items():
+        table.add_row(f"  hit@1 · {stage_id}", f"{value:.3f}")
+    out.print(table)
+    for miss in report.misses:
+        out.print(f"[dim]miss: {miss.expected} -> {miss.got}: {miss.query}[/]", highlight=False)
 
 
 def _print_draft(result: Draft) -> None:

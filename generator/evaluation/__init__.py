@@ -1,0 +1,1 @@
+"""The eval suite: retrieval quality, and (later) scorers for drafted assets."""
