@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
+
+os.environ["ANONYMIZED_TELEMETRY"] = "False"  # chromadb: never phone home from tests
 
 from generator.profile import BusinessProfile, load_profile
 from generator.settings import PROJECT_ROOT, Settings
@@ -35,8 +38,6 @@ def network_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see only the settings they set."""
-    import os
-
     for key in list(os.environ):
         if key.startswith("CVJ_") or key == "OPENAI_API_KEY":
             monkeypatch.delenv(key)
