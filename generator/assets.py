@@ -4,12 +4,25 @@ Every string has a ``maxLength`` and every list a ``maxItems``: a grammar-constr
 then cannot ramble past them, and a capable model is told the shape it must return.
 """
 
-from typing import Annotated, ClassVar
+from functools import cache
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
 
 from generator.errors import UnknownStageError
+from generator.settings import PROJECT_ROOT
 from generator.stages import StageId, parse_stage_id
+
+CHANNELS_FILE = PROJECT_ROOT / "knowledge" / "channels.yaml"
+Channel = Literal["facebook", "instagram", "linkedin", "x"]
+
+
+@cache
+def channel_limits() -> dict[str, int]:
+    """Characters allowed per social channel, from knowledge/channels.yaml."""
+    data = yaml.safe_load(CHANNELS_FILE.read_text(encoding="utf-8"))
+    return {str(k): int(v["max_chars"]) for k, v in data.items()}
 
 
 def Text(max_length: int) -> type[str]:
@@ -30,6 +43,11 @@ class Asset(BaseModel):
     stage: ClassVar[StageId]
     label: ClassVar[str]
 
+    @classmethod
+    def for_channel(cls, channel: str | None) -> type["Asset"]:
+        """The schema to ask for; channel-bound assets tighten their limits."""
+        return cls
+
     def as_text(self) -> str:
         """The asset as readable text, field by field (used for eval and display)."""
         parts: list[str] = []
@@ -47,11 +65,67 @@ class SocialPost(Asset):
     stage = "aware"
     label = "Awareness social post"
 
-    channel: Text(40) = Field(description="Where it runs, e.g. instagram, facebook, linkedin, x")
+    channel: Channel = Field(description="facebook, instagram, linkedin or x")
     hook: Text(120) = Field(description="The first line that stops the scroll")
-    body: Text(600) = Field(description="The post: informs or entertains; no purchase ask")
+    body: Text(2000) = Field(description="The post: informs or entertains; no purchase ask")
     call_to_action: Text(100) = Field(description="A soft next step: follow, read, watch, save")
     hashtags: list[Text(40)] = Field(default_factory=list, max_length=5)
+
+    def published_text(self) -> str:
+        return "\n\n".join([self.hook, self.body, self.call_to_action, " ".join(self.hashtags)]).strip()
+
+    @model_validator(mode="after")
+    def _fits_channel(self) -> "SocialPost":
+        limit = channel_limits()[self.channel]
+        length = len(self.published_text())
+        if length > limit:
+            raise ValueError(f"the post is {length} characters; {self.channel} allows {limit}: shorten the body")
+        return self
+
+    @classmethod
+    def for_channel(cls, channel: str | None) -> type[Asset]:
+        """A variant whose schema caps the body at what the channel allows, so a grammar enforces it."""
+        if channel not in channel_limits():
+            return cls
+        limit = channel_limits()[channel]
+        hook, cta = min(120, limit // 5), min(100, limit // 7)
+        body = max(60, limit - hook - cta - 3 * 16 - 6)
+        return create_model(  # type: ignore[call-overload, no-any-return]
+            f"SocialPost_{channel}",
+            __base__=cls,
+            channel=(Literal[channel], Field(description=f"always '{channel}'")),  # type: ignore[valid-type]
+            hook=(Text(hook), Field(description="The first line that stops the scroll")),
+            body=(Text(body), Field(description="The post: informs or entertains; no purchase ask")),
+            call_to_action=(Text(cta), Field(description="A soft next step: follow, read, watch, save")),
+            hashtags=(list[Text(15)], Field(default_factory=list, max_length=3)),
+        )
+
+
+class SearchAd(Asset):
+    asset_type = "search_ad"
+    stage = "aware"
+    label = "Google search ad"
+
+    keywords: Items(60, 8) = Field(description="Search terms the ad should show for")
+    headlines: Annotated[list[Text(30)], Field(min_length=3, max_length=5)] = Field(
+        description="Up to 30 characters each"
+    )
+    descriptions: Annotated[list[Text(90)], Field(min_length=2, max_length=3)] = Field(
+        description="Up to 90 characters each"
+    )
+    display_path: Text(30) = Field(description="e.g. coffee/beginners")
+
+
+class ContentIdea(Asset):
+    asset_type = "content_idea"
+    stage = "aware"
+    label = "Blog or video idea"
+
+    format: Text(40) = Field(description="blog post or short video")
+    title: Text(100)
+    hook: Text(200) = Field(description="The opening line or first three seconds")
+    key_points: Items(200, 5)
+    why_strangers_care: Text(300)
 
 
 class NewsletterIssue(Asset):
@@ -64,6 +138,41 @@ class NewsletterIssue(Asset):
     opening: Text(400) = Field(description="A friendly opening that speaks to the reader")
     main_points: Items(300, 5) = Field(description="The useful content: tips, story, how-to")
     question_for_reader: Text(200) = Field(description="Invites a reply or comment")
+
+
+class ArticleOutline(Asset):
+    asset_type = "article_outline"
+    stage = "engage"
+    label = "Article outline"
+
+    title: Text(120)
+    angle: Text(250) = Field(description="Why this matters to the reader now")
+    sections: Items(200, 7) = Field(description="Section headings with one line each")
+    takeaway: Text(250)
+    invitation: Text(200) = Field(description="Invites a comment, reply or share")
+
+
+class VideoScript(Asset):
+    asset_type = "video_script"
+    stage = "engage"
+    label = "Short video script"
+
+    title: Text(100)
+    hook: Text(150) = Field(description="The first three seconds")
+    scenes: Items(250, 6) = Field(description="What is seen and said, scene by scene")
+    closing_line: Text(200) = Field(description="Invites a comment or follow")
+    duration_seconds: int = Field(ge=10, le=180)
+
+
+class CommunityPost(Asset):
+    asset_type = "community_post"
+    stage = "engage"
+    label = "Community post or poll"
+
+    post: Text(600)
+    poll_question: Text(150)
+    poll_options: Annotated[list[Text(60)], Field(min_length=2, max_length=5)]
+    follow_up_comment: Text(300) = Field(description="What the business posts after votes come in")
 
 
 class LeadMagnet(Asset):
@@ -114,12 +223,13 @@ class AscensionOffer(Asset):
     label = "Core offer or upsell"
 
     offer_name: Text(100)
-    ladder_position: Text(60) = Field(description="core offer, upsell, bundle or subscription")
+    ladder_position: Literal["core offer", "upsell", "bundle", "subscription"]
     price: float = Field(ge=0)
     why_now: Text(300)
     price_anchor: Text(250) = Field(description="What it compares to, so the price feels right")
     email_subject: Text(90)
     email_body: Text(1000)
+    page_copy: Text(1200) = Field(description="Offer page: headline, benefits, price, call to action")
 
 
 class ReviewRequest(Asset):
@@ -130,6 +240,7 @@ class ReviewRequest(Asset):
     timing: Text(200) = Field(description="When to ask, relative to the customer's win")
     channel: Text(60) = Field(description="email, SMS, in person, in app...")
     review_site: Text(60) = Field(description="Where the review should go")
+    the_ask: Text(200) = Field(description="The one specific thing asked, in one sentence")
     message: Text(700)
     ugc_prompt: Text(250) = Field(description="A prompt that makes sharing a photo or story easy")
 
@@ -140,7 +251,7 @@ class ReferralProgram(Asset):
     label = "Referral program"
 
     program_name: Text(80)
-    mechanism: Text(80) = Field(description="give-get, commission, tiered rewards...")
+    mechanism: Literal["give-get", "commission", "tiered", "points"]
     sharer_reward: Text(150)
     friend_reward: Text(150)
     rules: Items(200, 6)
@@ -153,7 +264,12 @@ ASSET_TYPES: dict[str, type[Asset]] = {
     cls.asset_type: cls
     for cls in (
         SocialPost,
+        SearchAd,
+        ContentIdea,
         NewsletterIssue,
+        ArticleOutline,
+        VideoScript,
+        CommunityPost,
         LeadMagnet,
         EntryOffer,
         OnboardingWow,

@@ -11,25 +11,29 @@ import json
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import openai
+import yaml
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from pydantic import ValidationError
 
 from generator.assets import Asset
 from generator.drafts import AssetMeta, Draft, DraftRequest, SourceRef, Usage
-from generator.errors import GenerationError, ModelUnavailableError
+from generator.errors import GenerationError, ModelUnavailableError, PromptError
 from generator.knowledge import KnowledgeIndex
 from generator.llm import response_format
 from generator.profile import BusinessProfile
 from generator.prompting import SYSTEM_PROMPT_ID, ContextPiece, PromptFile, fit_context, load_prompt
+from generator.rules import rule_problems
 from generator.settings import Settings
 from generator.stages import get_stage
 from generator.tokens import truncate_to_tokens
 
 BUSINESS_HITS = 2
+FRAME_PROMPT_ID = "asset_frame"
 TextCallback = Callable[[str], None]
 
 
@@ -84,37 +88,46 @@ def build_messages(
     *,
     context: str,
     earlier: dict[str, Draft] | None = None,
+    schema: type[Asset] | None = None,
 ) -> tuple[list[BaseMessage], PromptFile]:
-    """The system and user messages for one asset, from the prompt files."""
+    """The system and user messages for one asset: the asset's prompt inside the shared frame."""
     stage = get_stage(request.stage)
-    asset_cls = request.asset_class
-    system = load_prompt(settings.prompts_dir, SYSTEM_PROMPT_ID)
-    prompt = load_prompt(settings.prompts_dir, asset_cls.asset_type)
-    voice = profile.brand_voice
-    system_text = system.fill(
-        {
-            "business_name": profile.name,
-            "tone": voice.tone,
-            "words_to_avoid": ", ".join(voice.words_to_avoid) or "(none)",
-            "never_claim": "; ".join(profile.compliance.never_claim) or "(nothing listed)",
-        }
+    prompt = load_prompt(settings.prompts_dir, request.asset_class.asset_type)
+    frame = load_prompt(settings.prompts_dir, FRAME_PROMPT_ID)
+    task = prompt.fill(
+        {"business_name": profile.name, "channel": request.resolved_channel(profile.channels) or "any channel"}
     )
-    user_text = prompt.fill(
+    user_text = frame.fill(
         {
-            "business_name": profile.name,
-            "channel": request.channel or (profile.channels[0] if profile.channels else "instagram"),
             "stage_name": stage.name,
             "stage_purpose": stage.purpose,
             "prospect_state": stage.prospect_state,
             "next_step": stage.next_step,
+            "task": task,
             "profile": profile.as_brief(),
             "context": context or "(no notes found)",
             "earlier_assets": _earlier_summary(earlier),
             "instructions": request.instructions or "(none)",
-            "fields": field_guide(asset_cls),
+            "fields": field_guide(schema or request.asset_class),
         }
     )
-    return [SystemMessage(system_text), HumanMessage(user_text)], prompt
+    return [system_message(settings, profile), HumanMessage(user_text)], prompt
+
+
+def system_message(settings: Settings, profile: BusinessProfile) -> SystemMessage:
+    """The shared system prompt with the business's brand rules."""
+    voice = profile.brand_voice
+    system = load_prompt(settings.prompts_dir, SYSTEM_PROMPT_ID)
+    return SystemMessage(
+        system.fill(
+            {
+                "business_name": profile.name,
+                "tone": voice.tone,
+                "words_to_avoid": ", ".join(voice.words_to_avoid) or "(none)",
+                "never_claim": "; ".join(profile.compliance.never_claim) or "(nothing listed)",
+            }
+        )
+    )
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
@@ -137,23 +150,8 @@ def parse_asset(text: str, asset_cls: type[Asset]) -> Asset:
         raise InvalidOutput(problems[:8]) from None
 
 
-def brand_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
-    """Words to avoid and claims never to make that appear in the asset."""
-    text = asset.as_text().lower()
-    problems = [
-        f"it uses the word '{word}', which {profile.name} never uses"
-        for word in profile.brand_voice.words_to_avoid
-        if re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", text)
-    ]
-    problems += [
-        f"it makes a claim {profile.name} must never make: '{claim}'"
-        for claim in profile.compliance.never_claim
-        if claim.lower() in text
-    ]
-    return problems
-
-
-def _cost(settings: Settings, usage: Usage) -> float:
+def estimate_cost(settings: Settings, usage: Usage) -> float:
+    """USD from the price table in settings (unknown and local models cost 0)."""
     price_in, price_out = settings.prices.get(settings.resolved_model, (0.0, 0.0))
     return round((usage.input_tokens * price_in + usage.output_tokens * price_out) / 1_000_000, 6)
 
@@ -186,7 +184,7 @@ def generate_asset(
     asset_cls: type[Asset],
     *,
     settings: Settings,
-    profile: BusinessProfile,
+    profile: BusinessProfile | None,
     on_text: TextCallback | None = None,
 ) -> tuple[Asset, Usage, int]:
     """Ask, parse and check; re-ask with the problems listed until valid or out of attempts."""
@@ -202,7 +200,7 @@ def generate_asset(
         last_text = str(reply.content)
         try:
             asset = parse_asset(last_text, asset_cls)
-            problems = brand_problems(asset, profile)
+            problems = rule_problems(asset, profile) if profile else []
             if not problems:
                 return asset, usage, attempt
         except InvalidOutput as exc:
@@ -240,9 +238,10 @@ def draft(
     started = time.perf_counter()
     pieces = retrieve_context(index, profile, request, k=settings.retrieval_k) if index else []
     context, used = fit_context(pieces, settings.context_tokens)
-    messages, prompt = build_messages(settings, profile, request, context=context, earlier=earlier)
+    schema = request.asset_class.for_channel(request.resolved_channel(profile.channels))
+    messages, prompt = build_messages(settings, profile, request, context=context, earlier=earlier, schema=schema)
     asset, usage, attempts = generate_asset(
-        model, messages, request.asset_class, settings=settings, profile=profile, on_text=on_text
+        model, messages, schema, settings=settings, profile=profile, on_text=on_text
     )
     meta = AssetMeta(
         prompt_id=prompt.id,
@@ -251,7 +250,7 @@ def draft(
         model=settings.resolved_model,
         sources=[SourceRef(source=p.source, stage=p.stage, kind=p.kind, score=p.score) for p in used],
         usage=usage,
-        cost_usd=_cost(settings, usage),
+        cost_usd=estimate_cost(settings, usage),
         seconds=round(time.perf_counter() - started, 3),
         attempts=attempts,
     )
@@ -262,3 +261,42 @@ def draft(
         asset=asset.model_dump(mode="json"),
         meta=meta,
     )
+
+
+def draft_variants(
+    profile: BusinessProfile,
+    request: DraftRequest,
+    count: int,
+    *,
+    model: BaseChatModel,
+    index: KnowledgeIndex | None,
+    settings: Settings,
+    earlier: dict[str, Draft] | None = None,
+    on_text: TextCallback | None = None,
+) -> list[Draft]:
+    """``count`` distinct drafts: each takes its own angle (prompts/angles.yaml); a duplicate is redone once."""
+    angles = load_angles(settings.prompts_dir)
+    results: list[Draft] = []
+    seen: set[str] = set()
+    for number in range(1, count + 1):
+        for retry in range(2):
+            angle = angles[(number - 1 + retry * count) % len(angles)]
+            extra = f"Variant {number} of {count}: {angle}"
+            instructions = f"{request.instructions}. {extra}" if request.instructions else extra
+            varied = request.model_copy(update={"instructions": instructions})
+            result = draft(
+                profile, varied, model=model, index=index, settings=settings, earlier=earlier, on_text=on_text
+            )
+            key = " ".join(result.as_text().lower().split())
+            if key not in seen:
+                break
+        seen.add(key)
+        results.append(result.model_copy(update={"variant": number}))
+    return results
+
+
+def load_angles(prompts_dir: Path) -> list[str]:
+    angles = yaml.safe_load((prompts_dir / "angles.yaml").read_text(encoding="utf-8"))
+    if not isinstance(angles, list) or not angles or not all(isinstance(a, str) for a in angles):
+        raise PromptError(f"{prompts_dir / 'angles.yaml'} must be a non-empty list of sentences.")
+    return angles

@@ -17,17 +17,19 @@ from rich.progress import Progress
 from rich.table import Table
 
 from generator import local_llm
-from generator.chains import draft as draft_asset
-from generator.drafts import Draft, DraftRequest
+from generator.assets import asset_types_for
+from generator.chains import draft_variants
+from generator.drafts import Draft, DraftRequest, load_draft, write_json_atomic
 from generator.embeddings import ensure_minilm_files
 from generator.errors import ConfigError, CVJError
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
 from generator.ingest import load_documents
 from generator.llm import open_chat_model
 from generator.profile import load_profile
+from generator.revision import revise as revise_draft
 from generator.runtime import open_index, refresh_index, settings_or_error
 from generator.settings import EmbeddingsProvider, Provider
-from generator.stages import STAGE_IDS, parse_stage_id
+from generator.stages import STAGE_IDS, load_stages, parse_stage_id
 from generator.tokens import ENCODING, count_tokens, ensure_tiktoken_cache
 
 app = typer.Typer(
@@ -182,6 +184,10 @@ def _print_draft(result: Draft) -> None:
         text = "\n".join(f"• {v}" for v in value) if isinstance(value, list) else str(value)
         table.add_row(name.replace("_", " "), text)
     title = f"{result.business} · {result.stage} · {asset.label}"
+    if result.variant:
+        title += f" · variant {result.variant}"
+    if result.version > 1:
+        title += f" · version {result.version}"
     out.print(Panel(table, title=title, title_align="left"))
     meta = result.meta
     sources = ", ".join(sorted({s.source for s in meta.sources})) or "none"
@@ -197,26 +203,78 @@ def _print_draft(result: Draft) -> None:
 def draft(
     profile: ProfileOpt,
     stage: Annotated[str, typer.Option("--stage", "-s", help=f"One of: {', '.join(STAGE_IDS)}.")],
-    asset: Annotated[str | None, typer.Option("--asset", "-a", help="Asset type (default: the stage's first).")] = None,
-    channel: Annotated[str | None, typer.Option("--channel", "-c", help="Channel, for social posts and ads.")] = None,
+    asset: Annotated[
+        str | None, typer.Option("--asset", "-a", help="Asset type (default: the stage's first; see `cvj stages`).")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", help="facebook, instagram, linkedin or x (social posts).")
+    ] = None,
     instructions: Annotated[str | None, typer.Option("--instructions", "-i", help="Extra guidance.")] = None,
-    as_json: JsonOpt = False,
+    variants: Annotated[int, typer.Option("--variants", "-n", min=1, max=6, help="How many distinct variants.")] = 1,
+    earlier: Annotated[
+        list[Path] | None,
+        typer.Option("--earlier", "-e", help="Earlier assets (draft JSON) to stay consistent with; repeatable."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON: one object, or a list with --variants > 1.")
+    ] = False,
 ) -> None:
-    """Draft one asset for a business at one stage of the journey."""
+    """Draft one asset (or N variants) for a business at one stage of the journey."""
     stage_id = parse_stage_id(stage)
     settings = settings_or_error()
     business = load_profile(profile)
     request = DraftRequest(stage=stage_id, asset_type=asset, channel=channel, instructions=instructions)
+    before = {d.asset_type: d for d in (load_draft(p) for p in earlier or [])}
     with err.status("Indexing knowledge and profile..."):
         idx = open_index(settings)
         refresh_index(idx, settings, [business])
     with err.status(f"Starting {settings.resolved_provider.value} model..."), open_chat_model(settings) as model:
-        err.print(f"Drafting {request.asset_class.label.lower()} for {business.name}...")
-        result = draft_asset(business, request, model=model, index=idx, settings=settings)
+        what = request.asset_class.label.lower() + (f" ({variants} variants)" if variants > 1 else "")
+        err.print(f"Drafting {what} for {business.name}...")
+        results = draft_variants(business, request, variants, model=model, index=idx, settings=settings, earlier=before)
+    if as_json:
+        payload = results[0].model_dump(mode="json") if variants == 1 else [r.model_dump(mode="json") for r in results]
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for result in results:
+            _print_draft(result)
+
+
+@app.command()
+@friendly_errors
+def revise(
+    asset_file: Annotated[Path, typer.Argument(help="A draft as JSON (from `cvj draft --json`).")],
+    instruction: Annotated[str, typer.Option("--instruction", "-i", help="What to change: 'shorter', 'warmer'...")],
+    profile: Annotated[
+        Path | None, typer.Option("--profile", "-p", help="Apply this business's brand rules too.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the new version here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a new version of an asset following one instruction; the original file is left as it is."""
+    original = load_draft(asset_file)
+    if not instruction.strip():
+        raise ConfigError("--instruction must say what to change.")
+    business = load_profile(profile) if profile else None
+    settings = settings_or_error()
+    with err.status(f"Starting {settings.resolved_provider.value} model..."), open_chat_model(settings) as model:
+        err.print(f"Revising {asset_file.name} (version {original.version}): {instruction}")
+        result = revise_draft(original, instruction, model=model, settings=settings, profile=business)
+    if output:
+        write_json_atomic(output, result.model_dump(mode="json"))
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         _print_draft(result)
+
+
+@app.command()
+def stages() -> None:
+    """List the eight stages, what each is for, and their asset types."""
+    table = Table("stage", "purpose", "asset types", show_lines=True)
+    for s in load_stages():
+        table.add_row(s.id, s.purpose, "\n".join(a.asset_type for a in asset_types_for(s.id)))
+    out.print(table)
 
 
 @app.command()

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
-from generator.assets import ASSET_TYPES, Asset, resolve_asset_type
-from generator.errors import UnknownStageError
+from generator.assets import ASSET_TYPES, Asset, channel_limits, resolve_asset_type
+from generator.errors import DocumentError, UnknownStageError
 from generator.stages import StageId, parse_stage_id
 
 
@@ -41,6 +51,13 @@ class DraftRequest(BaseModel):
     @property
     def asset_class(self) -> type[Asset]:
         return resolve_asset_type(self.stage, self.asset_type)
+
+    def resolved_channel(self, profile_channels: list[str]) -> str | None:
+        """The channel asked for, else the profile's first channel the asset type knows."""
+        if self.channel:
+            return self.channel.strip().lower()
+        known = channel_limits() if self.asset_type == "social_post" else {}
+        return next((c for c in profile_channels if c in known), "instagram" if known else None)
 
 
 class SourceRef(BaseModel):
@@ -83,13 +100,16 @@ class AssetMeta(BaseModel):
 
 
 class Draft(BaseModel):
-    """A drafted asset for one business and stage, with its metadata."""
+    """A drafted asset for one business and stage, with its metadata and revision history."""
 
     business: str
     stage: StageId
     asset_type: str
     asset: dict[str, Any]
     meta: AssetMeta
+    version: int = Field(default=1, ge=1, description="1 for a first draft, +1 per revision")
+    variant: int | None = Field(default=None, description="Which of --variants N this is (1-based)")
+    revisions: list[str] = Field(default_factory=list, description="Instructions applied, oldest first")
 
     @model_validator(mode="after")
     def _asset_matches_type(self) -> Draft:
@@ -104,3 +124,22 @@ class Draft(BaseModel):
 
     def as_text(self) -> str:
         return self.typed().as_text()
+
+
+def load_draft(path: Path) -> Draft:
+    """A draft saved as JSON, or a clear error naming the file."""
+    try:
+        return Draft.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise DocumentError(f"Draft file not found: {path}") from None
+    except (OSError, ValidationError) as exc:
+        first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise DocumentError(f"{path} is not a draft saved by `cvj draft --json`: {first}") from None
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write JSON so a crash never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)

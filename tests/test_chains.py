@@ -6,10 +6,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from generator.assets import EntryOffer, SocialPost
-from generator.chains import InvalidOutput, brand_problems, build_messages, draft, field_guide, parse_asset
+from generator.chains import InvalidOutput, build_messages, draft, field_guide, parse_asset
 from generator.drafts import Draft, DraftRequest
 from generator.errors import GenerationError
 from generator.profile import BusinessProfile
+from generator.rules import rule_problems as brand_problems
 from generator.settings import Settings
 
 GOOD_POST = {
@@ -72,7 +73,7 @@ def test_draft_repairs_a_banned_word_then_returns_metadata(settings: Settings, c
     result = draft(coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings)
     assert result.meta.attempts == 2
     assert result.asset["body"] == GOOD_POST["body"]
-    assert result.meta.prompt_id == "social_post" and result.meta.prompt_version == "1"
+    assert result.meta.prompt_id == "social_post" and result.meta.prompt_version == "2"
     round_trip = Draft.model_validate_json(result.model_dump_json())
     assert round_trip.typed() == SocialPost.model_validate(GOOD_POST)
 

@@ -16,7 +16,12 @@ def test_every_asset_type_has_a_valid_prompt_for_its_stage(asset_type: str) -> N
     prompt = load_prompt(PROMPTS, asset_type)
     assert prompt.version
     assert prompt.stage == ASSET_TYPES[asset_type].stage
-    assert {"profile", "context", "fields"} <= set(prompt.variables)
+    assert "business_name" in prompt.variables
+
+
+def test_the_frame_carries_profile_context_earlier_assets_and_fields() -> None:
+    frame = load_prompt(PROMPTS, "asset_frame")
+    assert {"task", "profile", "context", "earlier_assets", "fields", "instructions"} <= set(frame.variables)
 
 
 def test_system_prompt_carries_the_brand_rules() -> None:

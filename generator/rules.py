@@ -1,0 +1,56 @@
+"""Deterministic brand and offer rules an asset must pass before it is returned (and a re-ask if not).
+
+Shared by the chains (validate, then re-ask) and the eval suite (score). Each rule returns the
+problems it found, phrased so the model can fix them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator.assets import AscensionOffer, Asset, EntryOffer, ReferralProgram
+from generator.profile import BusinessProfile
+
+_MONEY = re.compile(r"(?:[$£€]\s?(\d+(?:[.,]\d+)?))|(\d+(?:[.,]\d+)?)\s?(?:usd|gbp|eur|dollars|pounds|euros)", re.I)
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whole-word, case-insensitive match ('cheap' is not found in 'cheapest' or 'cheaply')."""
+    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", text.lower()) is not None
+
+
+def avoided_words(text: str, profile: BusinessProfile) -> list[str]:
+    return [w for w in profile.brand_voice.words_to_avoid if contains_phrase(text, w)]
+
+
+def banned_claims(text: str, profile: BusinessProfile) -> list[str]:
+    return [c for c in profile.compliance.never_claim if contains_phrase(text, c)]
+
+
+def money_amounts(text: str) -> list[float]:
+    """Amounts written like $10, £5.50, 20 USD."""
+    return [float((a or b).replace(",", ".")) for a, b in _MONEY.findall(text)]
+
+
+def ladder_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
+    """Prices must respect the offers ladder: entry < core; upsells above the entry; rewards below core."""
+    ladder = profile.offers
+    core, entry = ladder.core_offer.price, ladder.entry_offer.price if ladder.entry_offer else None
+    cur = ladder.currency
+    if isinstance(asset, EntryOffer) and core and asset.price >= core:
+        return [f"the entry offer costs {asset.price:g} {cur}, not less than the core offer ({core:g} {cur})"]
+    if isinstance(asset, AscensionOffer) and entry is not None and asset.price <= entry:
+        return [f"the {asset.ladder_position} costs {asset.price:g} {cur}, not more than the entry offer ({entry:g})"]
+    if isinstance(asset, ReferralProgram) and core:
+        rewards = money_amounts(f"{asset.sharer_reward} {asset.friend_reward}")
+        if any(r > core for r in rewards):
+            return [f"a referral reward is larger than the core offer's price ({core:g} {cur}); size it to the ladder"]
+    return []
+
+
+def rule_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
+    """Every deterministic problem with an asset for this business."""
+    text = asset.as_text()
+    problems = [f"it uses the word '{w}', which {profile.name} never uses" for w in avoided_words(text, profile)]
+    problems += [f"it makes a claim {profile.name} must never make: '{c}'" for c in banned_claims(text, profile)]
+    return problems + ladder_problems(asset, profile)
