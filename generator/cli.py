@@ -45,7 +45,7 @@ eval_app = typer.Typer(help="Measure quality: retrieval, and drafted assets agai
 app.add_typer(eval_app, name="eval")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay one line, whatever the terminal width
 F = TypeVar("F", bound=Callable[..., Any])
 
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Business profile, YAML or JSON.")]

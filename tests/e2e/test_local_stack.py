@@ -12,13 +12,12 @@ import pytest
 from langchain_openai import ChatOpenAI
 
 from generator.assets import ASSET_TYPES
-from generator.chains import draft
+from generator.chains import draft, draft_variants
 from generator.drafts import Draft, DraftRequest
 from generator.knowledge import KnowledgeIndex
 from generator.profile import load_profile
 from generator.runtime import refresh_index
 from generator.settings import Settings
-from generator.stages import STAGE_IDS
 from tests.conftest import EXAMPLES
 
 CVJ = [sys.executable, "-m", "generator.cli"]
@@ -34,15 +33,18 @@ def test_index_is_persistent_idempotent_and_stage_aware(index: KnowledgeIndex, s
     assert all(0 <= h.score <= 1 for h in hits)
 
 
-@pytest.mark.parametrize("stage", STAGE_IDS)
-def test_every_stage_drafts_a_valid_grounded_asset(
-    stage: str, chat_model: ChatOpenAI, index: KnowledgeIndex, stack_settings: Settings
+@pytest.mark.parametrize("asset_type", list(ASSET_TYPES))
+def test_every_asset_type_drafts_a_valid_grounded_asset(
+    asset_type: str, chat_model: ChatOpenAI, index: KnowledgeIndex, stack_settings: Settings
 ) -> None:
-    profile = load_profile(EXAMPLES[STAGE_IDS.index(stage) % len(EXAMPLES)])
+    """Every asset type (so every stage), the example profiles in turn."""
+    stage = ASSET_TYPES[asset_type].stage
+    profile = load_profile(EXAMPLES[list(ASSET_TYPES).index(asset_type) % len(EXAMPLES)])
     refresh_index(index, stack_settings, [profile])
-    result = draft(profile, DraftRequest(stage=stage), model=chat_model, index=index, settings=stack_settings)
+    request = DraftRequest(stage=stage, asset_type=asset_type)
+    result = draft(profile, request, model=chat_model, index=index, settings=stack_settings)
     asset_cls = ASSET_TYPES[result.asset_type]
-    assert asset_cls.stage == stage
+    assert result.asset_type == asset_type and asset_cls.stage == stage
     asset_cls.model_validate(result.asset)
     assert result.meta.sources, "the draft must be grounded in retrieved knowledge"
     assert result.meta.usage.input_tokens > 0 and result.meta.usage.output_tokens > 0
@@ -54,12 +56,33 @@ def _cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[
     return subprocess.run([*CVJ, *args], capture_output=True, text=True, env=environ, timeout=600, check=False)
 
 
-def test_cli_draft_json_reuses_the_running_server(data_dir: Path, local_server: object) -> None:
+def test_cli_draft_json_then_revise(data_dir: Path, local_server: object, tmp_path: Path) -> None:
+    """`cvj draft --json` reuses the warm server; `cvj revise` makes version 2 and changes the asset."""
     result = _cli("draft", "--profile", str(EXAMPLES[0]), "--stage", "convert", "--json", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     parsed = Draft.model_validate(json.loads(result.stdout))
     assert parsed.stage == "convert" and parsed.asset_type == "entry_offer"
     assert parsed.meta.sources and parsed.meta.usage.total_tokens > 0
+    saved = tmp_path / "offer.json"
+    saved.write_text(result.stdout)
+    revised_path = tmp_path / "offer-v2.json"
+    revised = _cli("revise", str(saved), "--instruction", "Make the sales copy much shorter and warmer.",
+                   "--profile", str(EXAMPLES[0]), "--out", str(revised_path), "--json", data_dir=data_dir)  # fmt: skip
+    assert revised.returncode == 0, revised.stderr
+    second = Draft.model_validate_json(revised_path.read_text())
+    assert second.version == 2 and second.revisions == ["Make the sales copy much shorter and warmer."]
+    assert second.asset != parsed.asset
+    assert Draft.model_validate_json(saved.read_text()) == parsed  # the original is kept
+
+
+def test_variants_differ(chat_model: ChatOpenAI, index: KnowledgeIndex, stack_settings: Settings) -> None:
+    profile = load_profile(EXAMPLES[1])
+    results = draft_variants(
+        profile, DraftRequest(stage="aware", channel="x"), 2, model=chat_model, index=index, settings=stack_settings
+    )
+    assert [r.variant for r in results] == [1, 2]
+    assert results[0].asset != results[1].asset
+    assert all(r.asset["channel"] == "x" and len(r.typed().published_text()) <= 280 for r in results)
 
 
 def test_cli_llm_start_status_stop(tmp_path: Path) -> None:
