@@ -15,7 +15,7 @@ import gradio as gr
 from generator.assets import asset_types_for
 from generator.drafts import Draft, DraftRequest
 from generator.errors import CVJError
-from generator.profile import parse_profile_text
+from generator.profile import BusinessProfile, parse_profile_text
 from generator.service import DraftingService
 from generator.settings import PROJECT_ROOT
 from generator.stages import STAGE_IDS, get_stage
@@ -42,25 +42,17 @@ def render_markdown(result: Draft) -> str:
     return "\n".join(lines)
 
 
-def stream_draft(
-    service: DraftingService, profile_yaml: str, stage: str, asset_type: str | None, channel: str, instructions: str
-) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
-    """Yield (live text, rendered draft, JSON) as the model writes; errors become gr.Error."""
-    try:
-        profile = parse_profile_text(profile_yaml, source="The profile")
-        request = DraftRequest(
-            stage=stage, asset_type=asset_type or None, channel=channel or None, instructions=instructions or None
-        )
-    except CVJError as exc:
-        raise gr.Error(exc.message) from None
-    except ValueError as exc:
-        raise gr.Error(str(exc)) from None
+Update = tuple[str, str, dict[str, Any] | None]
+
+
+def _stream(work: Callable[[Callable[[str], None]], Draft]) -> Iterator[Update]:
+    """Run ``work`` in a thread, yielding its streamed text live, then the rendered result."""
     pieces: queue.Queue[str | None] = queue.Queue()
     outcome: dict[str, Any] = {}
 
-    def work() -> None:
+    def run() -> None:
         try:
-            outcome["draft"] = service.draft(profile, request, on_text=pieces.put)
+            outcome["draft"] = work(pieces.put)
         except CVJError as exc:
             outcome["error"] = exc.message
         except Exception as exc:  # the UI must show something rather than hang
@@ -68,15 +60,49 @@ def stream_draft(
         finally:
             pieces.put(None)
 
-    threading.Thread(target=work, daemon=True).start()
+    threading.Thread(target=run, daemon=True).start()
     live = ""
     while (piece := pieces.get()) is not None:
         live += piece
-        yield live, "*Drafting...*", None
+        yield live, "*Writing...*", None
     if "error" in outcome:
         raise gr.Error(outcome["error"])
     result: Draft = outcome["draft"]
     yield live, render_markdown(result), result.model_dump(mode="json")
+
+
+def _profile(profile_yaml: str) -> BusinessProfile:
+    try:
+        return parse_profile_text(profile_yaml, source="The profile")
+    except CVJError as exc:
+        raise gr.Error(exc.message) from None
+
+
+def stream_draft(
+    service: DraftingService, profile_yaml: str, stage: str, asset_type: str | None, channel: str, instructions: str
+) -> Iterator[Update]:
+    """Yield (live text, rendered draft, JSON) as the model writes; errors become gr.Error."""
+    profile = _profile(profile_yaml)
+    try:
+        request = DraftRequest(
+            stage=stage, asset_type=asset_type or None, channel=channel or None, instructions=instructions or None
+        )
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    yield from _stream(lambda on_text: service.draft(profile, request, on_text=on_text))
+
+
+def stream_revision(
+    service: DraftingService, profile_yaml: str, previous: dict[str, Any] | None, instruction: str
+) -> Iterator[Update]:
+    """Revise the draft on screen following one instruction; the brand rules of the profile apply."""
+    if not previous:
+        raise gr.Error("Draft something first, then revise it.")
+    if not instruction.strip():
+        raise gr.Error("Say what to change, e.g. 'shorter' or 'warmer'.")
+    profile = _profile(profile_yaml)
+    current = Draft.model_validate(previous)
+    yield from _stream(lambda on_text: service.revise(current, instruction, profile=profile, on_text=on_text))
 
 
 def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
@@ -105,6 +131,9 @@ def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
                     stop = gr.Button("Stop", variant="stop")
             with gr.Column(scale=2):
                 rendered = gr.Markdown(label="Draft")
+                with gr.Row():
+                    instruction = gr.Textbox(label="Revise the draft", placeholder="shorter, warmer, add the guarantee")
+                    again = gr.Button("Revise")
                 live = gr.Textbox(label="Model output (live)", lines=8, max_lines=14, autoscroll=True)
                 as_json = gr.JSON(label="Draft JSON (asset + metadata)")
 
@@ -117,13 +146,17 @@ def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
 
         def on_draft(
             profile_yaml: str, stage_id: str, asset_type: str | None, channel_name: str, extra: str
-        ) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+        ) -> Iterator[Update]:
             yield from stream_draft(get_service(), profile_yaml, stage_id, asset_type, channel_name, extra)
+
+        def on_revise(profile_yaml: str, previous: dict[str, Any] | None, note: str) -> Iterator[Update]:
+            yield from stream_revision(get_service(), profile_yaml, previous, note)
 
         example.change(on_example, example, profile)
         stage.change(on_stage, stage, [stage_info, asset])
         event = go.click(on_draft, [profile, stage, asset, channel, instructions], [live, rendered, as_json])
-        stop.click(None, cancels=[event])
+        revision = again.click(on_revise, [profile, as_json, instruction], [live, rendered, as_json])
+        stop.click(None, cancels=[event, revision])
     return demo
 
 

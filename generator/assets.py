@@ -8,7 +8,7 @@ from functools import cache
 from typing import Annotated, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model, model_validator
 
 from generator.errors import UnknownStageError
 from generator.settings import PROJECT_ROOT
@@ -30,8 +30,18 @@ def Text(max_length: int) -> type[str]:
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]  # type: ignore[return-value]
 
 
+def _drop_blank_items(value: object) -> object:
+    """Blank list items carry nothing; small models emit them, so they are dropped rather than re-asked."""
+    return [v for v in value if not isinstance(v, str) or v.strip()] if isinstance(value, list) else value
+
+
 def Items(max_length: int, max_items: int, min_items: int = 1) -> object:
-    return Annotated[list[Text(max_length)], Field(min_length=min_items, max_length=max_items)]  # type: ignore[valid-type]
+    """A bounded list of short texts; blank items are dropped before the bounds are checked."""
+    return Annotated[
+        list[Text(max_length)],  # type: ignore[valid-type]
+        BeforeValidator(_drop_blank_items),
+        Field(min_length=min_items, max_length=max_items),
+    ]
 
 
 class Asset(BaseModel):
@@ -69,7 +79,7 @@ class SocialPost(Asset):
     hook: Text(120) = Field(description="The first line that stops the scroll")
     body: Text(2000) = Field(description="The post: informs or entertains; no purchase ask")
     call_to_action: Text(100) = Field(description="A soft next step: follow, read, watch, save")
-    hashtags: list[Text(40)] = Field(default_factory=list, max_length=5)
+    hashtags: Items(40, 5, 0) = Field(default_factory=list)
 
     def published_text(self) -> str:
         return "\n\n".join([self.hook, self.body, self.call_to_action, " ".join(self.hashtags)]).strip()
@@ -97,7 +107,7 @@ class SocialPost(Asset):
             hook=(Text(hook), Field(description="The first line that stops the scroll")),
             body=(Text(body), Field(description="The post: informs or entertains; no purchase ask")),
             call_to_action=(Text(cta), Field(description="A soft next step: follow, read, watch, save")),
-            hashtags=(list[Text(15)], Field(default_factory=list, max_length=3)),
+            hashtags=(Items(15, 3, 0), Field(default_factory=list)),
         )
 
 
@@ -107,12 +117,8 @@ class SearchAd(Asset):
     label = "Google search ad"
 
     keywords: Items(60, 8) = Field(description="Search terms the ad should show for")
-    headlines: Annotated[list[Text(30)], Field(min_length=3, max_length=5)] = Field(
-        description="Up to 30 characters each"
-    )
-    descriptions: Annotated[list[Text(90)], Field(min_length=2, max_length=3)] = Field(
-        description="Up to 90 characters each"
-    )
+    headlines: Items(30, 5, 3) = Field(description="Up to 30 characters each")
+    descriptions: Items(90, 3, 2) = Field(description="Up to 90 characters each")
     display_path: Text(30) = Field(description="e.g. coffee/beginners")
 
 
@@ -171,7 +177,7 @@ class CommunityPost(Asset):
 
     post: Text(600)
     poll_question: Text(150)
-    poll_options: Annotated[list[Text(60)], Field(min_length=2, max_length=5)]
+    poll_options: Items(60, 5, 2)
     follow_up_comment: Text(300) = Field(description="What the business posts after votes come in")
 
 

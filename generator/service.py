@@ -13,6 +13,7 @@ from generator.drafts import Draft, DraftRequest
 from generator.knowledge import KnowledgeIndex
 from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
+from generator.revision import revise
 from generator.runtime import open_index, refresh_index
 from generator.settings import Settings
 
@@ -39,6 +40,11 @@ class DraftingService:
     def draft(self, profile: BusinessProfile, request: DraftRequest, *, on_text: TextCallback | None = None) -> Draft:
         self._ensure_profile_indexed(profile)
         return draft(profile, request, model=self.model, index=self.index, settings=self.settings, on_text=on_text)
+
+    def revise(
+        self, previous: Draft, instruction: str, *, profile: BusinessProfile | None, on_text: TextCallback | None = None
+    ) -> Draft:
+        return revise(previous, instruction, model=self.model, settings=self.settings, profile=profile, on_text=on_text)
 
 
 @contextlib.contextmanager

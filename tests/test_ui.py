@@ -9,7 +9,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from generator.service import DraftingService
 from generator.settings import Settings
 from tests.test_chains import GOOD_POST
-from ui import EXAMPLES, build_ui, stream_draft
+from ui import EXAMPLES, build_ui, stream_draft, stream_revision
 
 
 @pytest.fixture
@@ -39,3 +39,19 @@ def test_unknown_stage_is_a_visible_error(service: DraftingService) -> None:
 
 def test_ui_builds(service: DraftingService) -> None:
     assert isinstance(build_ui(lambda: service), gr.Blocks)
+
+
+def test_revision_streams_a_new_version(settings: Settings) -> None:
+    revised = {**GOOD_POST, "hook": "A shorter hook."}
+    model = FakeListChatModel(responses=[json.dumps(GOOD_POST), json.dumps(revised)])
+    service = DraftingService(settings=settings, model=model, index=None)
+    profile = EXAMPLES["harbor-lane-coffee"].read_text()
+    *_, (_, _, first) = stream_draft(service, profile, "aware", None, "instagram", "")
+    *_, (_, rendered, second) = stream_revision(service, profile, first, "shorter hook")
+    assert second is not None and second["version"] == 2 and second["asset"]["hook"] == "A shorter hook."
+    assert "A shorter hook." in rendered
+
+
+def test_revision_needs_a_draft_and_an_instruction(service: DraftingService) -> None:
+    with pytest.raises(gr.Error, match="Draft something first"):
+        list(stream_revision(service, "", None, "shorter"))
