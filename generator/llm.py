@@ -19,6 +19,7 @@ from generator.local_llm import running_server
 from generator.settings import Provider, ResponseFormat, Settings
 
 LOCAL_API_KEY = "sk-local-no-key-needed"
+GRAMMAR_MAX_LENGTH = 700  # characters per string field in a llama.cpp grammar (see clamp_lengths)
 
 
 def build_chat_model(settings: Settings, *, base_url: str | None = None, model: str | None = None) -> ChatOpenAI:
@@ -66,4 +67,20 @@ def response_format(settings: Settings, schema_model: type[BaseModel]) -> dict[s
             "json_schema": {"name": schema_model.__name__, "schema": schema, "strict": False},
         }
     # llama.cpp turns the schema into a grammar; Ollama and vLLM accept json_object too.
-    return {"type": "json_object", "schema": schema}
+    return {"type": "json_object", "schema": clamp_lengths(schema, GRAMMAR_MAX_LENGTH)}
+
+
+def clamp_lengths(schema: Any, limit: int) -> Any:
+    """A copy of a JSON schema with every ``maxLength`` at most ``limit``.
+
+    llama.cpp expands ``maxLength: n`` into n nested optional rules; past about a thousand its grammar
+    parser fails and the server dies. Pydantic still validates the real limits afterwards.
+    """
+    if isinstance(schema, dict):
+        return {
+            k: min(v, limit) if k == "maxLength" and isinstance(v, int) else clamp_lengths(v, limit)
+            for k, v in schema.items()
+        }
+    if isinstance(schema, list):
+        return [clamp_lengths(v, limit) for v in schema]
+    return schema

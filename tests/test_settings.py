@@ -41,3 +41,19 @@ def test_invalid_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CVJ_TEMPERATURE", "hot")
     with pytest.raises(ConfigError, match="CVJ_TEMPERATURE"):
         settings_or_error()
+
+
+def test_local_grammar_schemas_clamp_long_strings() -> None:
+    """llama.cpp's grammar parser crashes the server on very long maxLength strings."""
+    from generator.assets import ASSET_TYPES
+    from generator.llm import GRAMMAR_MAX_LENGTH, response_format
+
+    fmt = response_format(Settings(provider="local"), ASSET_TYPES["ascension_offer"])
+    assert fmt["type"] == "json_object"
+    lengths = [p.get("maxLength", 0) for p in fmt["schema"]["properties"].values()]
+    assert max(lengths) == GRAMMAR_MAX_LENGTH
+    assert (
+        ASSET_TYPES["ascension_offer"].model_json_schema()["properties"]["page_copy"]["maxLength"] > GRAMMAR_MAX_LENGTH
+    )
+    openai_fmt = response_format(Settings(provider="openai", api_key="sk-x"), ASSET_TYPES["ascension_offer"])
+    assert openai_fmt["type"] == "json_schema"
