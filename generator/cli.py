@@ -22,12 +22,14 @@ from generator.chains import draft_variants
 from generator.drafts import Draft, DraftRequest, load_draft, write_json_atomic
 from generator.embeddings import ensure_minilm_files
 from generator.errors import ConfigError, CVJError
+from generator.evaluation.calibration import calibrate
+from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
 from generator.ingest import load_documents
 from generator.llm import open_chat_model
 from generator.profile import load_profile
 from generator.revision import revise as revise_draft
-from generator.runtime import open_index, refresh_index, settings_or_error
+from generator.runtime import open_classifier, open_evaluator, open_index, refresh_index, settings_or_error
 from generator.settings import EmbeddingsProvider, Provider
 from generator.stages import STAGE_IDS, load_stages, parse_stage_id
 from generator.tokens import ENCODING, count_tokens, ensure_tiktoken_cache
@@ -173,6 +175,104 @@ def eval_retrieval(
     out.print(table)
     for miss in report.misses:
         out.print(f"[dim]miss: {miss.expected} -> {miss.got}: {miss.query}[/]", highlight=False)
+
+
+JudgeOpt = Annotated[bool, typer.Option("--judge/--no-judge", help="Score judge criteria with the LLM judge.")]
+
+
+@eval_app.command("score")
+@friendly_errors
+def eval_score(
+    file: Annotated[Path, typer.Argument(help="JSON or JSONL: items {stage, text, business?} or saved drafts.")],
+    profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Check brand words, claims, prices.")] = None,
+    judge: JudgeOpt = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score texts or drafts against their stage's rubric: a score in [0, 1], pass/fail, reasons."""
+    settings = settings_or_error()
+    business = load_profile(profile) if profile else None
+    subjects = [to_subject(item, number=i, profile=business) for i, item in enumerate(read_items(file), 1)]
+    with err.status("Loading the eval..."), open_evaluator(settings, judge=judge) as evaluator:
+        results = []
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("Scoring", total=len(subjects))
+            fits = evaluator.classifier.classify([s.text for s in subjects]) if evaluator.classifier else []
+            for i, subject in enumerate(subjects):
+                results.append(evaluator.score(subject, fits[i] if fits else None))
+                progress.advance(task)
+    if as_json:
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")
+        return
+    for number, (subject, result) in enumerate(zip(subjects, results, strict=True), 1):
+        verdict = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
+        table = Table(
+            "criterion", "weight", "score", "reason", title=f"#{number} {subject.stage}: {result.score:.2f} {verdict}"
+        )
+        for c in result.criteria:
+            shown = "n/a" if c.score is None else f"{c.score:.2f}"
+            table.add_row(c.name + (" *" if c.required else ""), f"{c.weight:g}", shown, c.reason)
+        out.print(table)
+
+
+@eval_app.command("classify")
+@friendly_errors
+def eval_classify(
+    file: Annotated[Path, typer.Argument(help="JSON or JSONL of items {text}.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Which stage each text serves, with a confidence."""
+    items = read_items(file)
+    texts = []
+    for number, item in enumerate(items, 1):
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError(f"Item {number} has no 'text'.")
+        texts.append(text)
+    with err.status("Classifying..."):
+        fits = open_classifier(settings_or_error()).classify(texts)
+    if as_json:
+        sys.stdout.write(json.dumps([f.model_dump() for f in fits], indent=2) + "\n")
+        return
+    table = Table("#", "stage", "confidence", "text")
+    for number, (fit, text) in enumerate(zip(fits, texts, strict=True), 1):
+        table.add_row(str(number), fit.stage, f"{fit.confidence:.2f}", text[:90])
+    out.print(table)
+
+
+@eval_app.command("calibrate")
+@friendly_errors
+def eval_calibrate(
+    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="Include the LLM judge (slow offline).")] = False,
+    snippets: Annotated[Path | None, typer.Option(help="Stage-labelled snippets (JSONL).")] = None,
+    pairs: Annotated[Path | None, typer.Option(help="Good-vs-bad pairs (JSONL).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The eval's own accuracy on labelled sets: stage fit, pairwise, per-criterion agreement."""
+    settings = settings_or_error()
+    labelled = settings.eval_dir / "labelled"
+    with err.status("Calibrating..."), open_evaluator(settings, judge=judge) as evaluator:
+        assert evaluator.classifier is not None
+        report = calibrate(
+            evaluator=evaluator,
+            classifier=evaluator.classifier,
+            snippets_file=snippets or labelled / "stage_snippets.jsonl",
+            pairs_file=pairs or labelled / "pairs.jsonl",
+        )
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    table = Table("metric", "value", title="Eval calibration")
+    table.add_row(f"stage fit accuracy ({report.snippets} snippets)", f"{report.stage_fit_accuracy:.3f}")
+    for stage_id, value in report.stage_fit_per_stage.items():
+        table.add_row(f"  stage fit · {stage_id}", f"{value:.3f}")
+    table.add_row(f"pairwise accuracy ({report.pairs} pairs)", f"{report.pairwise_accuracy:.3f}")
+    for stage_id, value in report.pairwise_per_stage.items():
+        table.add_row(f"  pairwise · {stage_id}", f"{value:.3f}")
+    out.print(table)
+    crit = Table("criterion", "pairs", "agreement (good ≥ bad)", "strict (good > bad)", title="Per-criterion agreement")
+    for key, agreement in report.criteria.items():
+        crit.add_row(key, str(agreement.pairs), f"{agreement.agreement:.2f}", f"{agreement.strict:.2f}")
+    out.print(crit)
 
 
 def _print_draft(result: Draft) -> None:

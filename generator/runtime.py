@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
 from generator.embeddings import build_embeddings
 from generator.errors import ConfigError
+from generator.evaluation.judge import Judge
+from generator.evaluation.scoring import Evaluator
+from generator.evaluation.stage_fit import StageClassifier, train_classifier
 from generator.knowledge import KnowledgeIndex, index_all, knowledge_documents
+from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
 from generator.settings import Settings, load_settings
 from generator.stage_router import router_for
@@ -40,3 +45,21 @@ def open_index(settings: Settings) -> KnowledgeIndex:
 def refresh_index(index: KnowledgeIndex, settings: Settings, profiles: Iterable[BusinessProfile] = ()) -> int:
     """Bring the index up to date with knowledge/ and the profiles; embeds only what changed."""
     return index_all(index, settings.knowledge_dir, profiles)
+
+
+def open_classifier(settings: Settings) -> StageClassifier:
+    """The stage-fit classifier (trained once per training set, then cached)."""
+    embeddings, embedding_id = build_embeddings(settings)
+    return train_classifier(settings, embeddings=embeddings, embedding_id=embedding_id)
+
+
+@contextlib.contextmanager
+def open_evaluator(settings: Settings, *, judge: bool) -> Iterator[Evaluator]:
+    """An evaluator with the stage classifier and, if asked, the LLM judge (CVJ_JUDGE_MODEL)."""
+    classifier = open_classifier(settings)
+    if not judge:
+        yield Evaluator(settings=settings, classifier=classifier)
+        return
+    judge_settings = settings.model_copy(update={"model": settings.judge_model or settings.model})
+    with open_chat_model(judge_settings) as model:
+        yield Evaluator(settings=settings, classifier=classifier, judge=Judge(model, judge_settings))

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     local_repeat_penalty: float = Field(default=1.15, ge=1.0)
     local_start_timeout_s: float = Field(default=60.0, gt=0)
 
+    judge_model: str | None = Field(default=None, description="Model for the eval's LLM judge (default: CVJ_MODEL)")
+
     embeddings: EmbeddingsProvider = EmbeddingsProvider.LOCAL
     embedding_model: str = "text-embedding-3-small"
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset = local files")

@@ -124,6 +124,13 @@ class StageRouter:
 def router_for(docs: Sequence[Document], *, embeddings: Embeddings, embedding_id: str, cache_dir: Path) -> StageRouter:
     """The router for these documents, trained once and cached by a hash of its training set."""
     texts, labels = training_sentences(docs)
+    return cached_router(texts, labels, embeddings=embeddings, embedding_id=embedding_id, cache_dir=cache_dir)
+
+
+def cached_router(
+    texts: list[str], labels: list[str], *, embeddings: Embeddings, embedding_id: str, cache_dir: Path
+) -> StageRouter:
+    """A router trained on these labelled texts, cached by a hash of them and of the embedding model."""
     digest = hashlib.sha1(json.dumps([embedding_id, texts, labels]).encode("utf-8")).hexdigest()[:16]
     path = cache_dir / f"stage-router-{digest}.npz"
     if path.exists():

@@ -1,0 +1,147 @@
+"""Deterministic scorers: free, fast and explainable. Each returns a score in [0, 1] and a reason,
+or None when it does not apply (no profile to check words against, no channel for a length)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from generator.assets import Asset, SocialPost, channel_limits
+from generator.profile import BusinessProfile
+from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
+
+_CTA = re.compile(
+    r"\b(sign up|join|book|get|grab|download|start|claim|reply|comment|share|follow|try|order|buy|visit|click|"
+    r"call|text|register|reserve|subscribe|enter|tap|watch|read|learn more|shop|apply|schedule|refer|invite|"
+    r"leave|tell|vote|send|use code|redeem|upgrade|add)\b",
+    re.I,
+)
+_PURCHASE = re.compile(
+    r"\b(buy now|order now|add to cart|checkout|check out now|purchase|shop now|% off|discount|sale ends|"
+    r"limited[- ]time offer|use code|pre-?order|book now and save|only \$)\b|[$£€]\s?\d",
+    re.I,
+)
+_INCENTIVE = re.compile(
+    r"\b(reward|credit|discount|% off|off your|free|bonus|gift|commission|cash|voucher|points|perk|prize|"
+    r"donat\w+|give \S+ get|you both get|each get|earn)\b|[$£€]\s?\d",
+    re.I,
+)
+
+
+class Subject(BaseModel):
+    """What is being scored: the text, and what is known about it."""
+
+    stage: str
+    text: str
+    business: str | None = None
+    profile: BusinessProfile | None = None
+    asset: Asset | None = None
+
+
+class RuleResult(BaseModel):
+    score: float
+    reason: str
+
+
+def _syllables(word: str) -> int:
+    groups = re.findall(r"[aeiouy]+", word.lower())
+    count = len(groups) - (1 if word.lower().endswith("e") and len(groups) > 1 else 0)
+    return max(1, count)
+
+
+def reading_grade(text: str) -> float:
+    """Flesch-Kincaid grade level (a rough but standard readability measure)."""
+    words = re.findall(r"[A-Za-z']+", text)
+    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)))
+    if not words:
+        return 0.0
+    syllables = sum(_syllables(w) for w in words)
+    return 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
+
+
+def has_cta(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = _CTA.search(s.text)
+    return RuleResult(
+        score=1.0 if found else 0.0, reason=f"asks to '{found.group(0)}'" if found else "no call to action"
+    )
+
+
+def no_purchase_ask(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = _PURCHASE.search(s.text)
+    if found:
+        return RuleResult(score=0.0, reason=f"asks for a purchase ('{found.group(0)}') too early")
+    return RuleResult(score=1.0, reason="no purchase ask")
+
+
+def names_business(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    name = s.business or (s.profile.name if s.profile else None)
+    if not name:
+        return None
+    found = contains_phrase(s.text, name) or contains_phrase(s.text, name.split()[0])
+    return RuleResult(score=1.0 if found else 0.0, reason="names the business" if found else f"never names {name}")
+
+
+def avoid_words(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    if not s.profile:
+        return None
+    words = avoided_words(s.text, s.profile)
+    return RuleResult(score=0.0 if words else 1.0, reason=f"uses {', '.join(words)}" if words else "brand words ok")
+
+
+def banned(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    if not s.profile:
+        return None
+    claims = banned_claims(s.text, s.profile)
+    return RuleResult(
+        score=0.0 if claims else 1.0, reason=f"claims {'; '.join(claims)}" if claims else "no banned claim"
+    )
+
+
+def channel_length(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    if not isinstance(s.asset, SocialPost):
+        return None
+    limit, length = channel_limits()[s.asset.channel], len(s.asset.published_text())
+    ok = length <= limit
+    return RuleResult(score=1.0 if ok else 0.0, reason=f"{length}/{limit} characters on {s.asset.channel}")
+
+
+def price_ladder(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    if not (s.profile and s.asset):
+        return None
+    problems = ladder_problems(s.asset, s.profile)
+    return RuleResult(score=0.0 if problems else 1.0, reason=problems[0] if problems else "fits the price ladder")
+
+
+def readability(s: Subject, params: dict[str, Any]) -> RuleResult:
+    grade, limit = reading_grade(s.text), float(params.get("max_grade", 10))
+    score = 1.0 if grade <= limit else max(0.0, 1 - (grade - limit) / 6)
+    return RuleResult(score=round(score, 3), reason=f"reading grade {grade:.1f} (target {limit:g} or lower)")
+
+
+def min_words(s: Subject, params: dict[str, Any]) -> RuleResult:
+    count, wanted = len(s.text.split()), int(params.get("min", 40))
+    return RuleResult(score=round(min(1.0, count / wanted), 3), reason=f"{count} words (at least {wanted} wanted)")
+
+
+def mentions_incentive(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = _INCENTIVE.search(s.text)
+    return RuleResult(
+        score=1.0 if found else 0.0, reason=f"incentive: '{found.group(0)}'" if found else "no explicit incentive"
+    )
+
+
+RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
+    "has_cta": has_cta,
+    "no_purchase_ask": no_purchase_ask,
+    "names_business": names_business,
+    "avoid_words": avoid_words,
+    "banned_claims": banned,
+    "channel_length": channel_length,
+    "price_ladder": price_ladder,
+    "readability": readability,
+    "min_words": min_words,
+    "mentions_incentive": mentions_incentive,
+}

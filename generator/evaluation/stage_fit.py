@@ -1,0 +1,87 @@
+"""Stage fit: which of the 8 stages a marketing text serves, with a confidence.
+
+The classifier is the stage router's method (TF-IDF words and characters plus embeddings, two
+logistic regressions) trained on the guide's sentences and on the example texts in
+``eval/training/stage_examples.jsonl``. The labelled sets used to *measure* it (eval/labelled/)
+are never trained on, so calibration figures stay honest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel, Field
+
+from generator.errors import DocumentError
+from generator.knowledge import knowledge_documents
+from generator.settings import Settings
+from generator.stage_router import StageRouter, cached_router, training_sentences
+from generator.stages import STAGE_IDS
+
+TRAINING_FILE = Path("training") / "stage_examples.jsonl"
+
+
+class StageFit(BaseModel):
+    stage: str = Field(description="The stage the text serves best")
+    confidence: float = Field(ge=0, le=1)
+    scores: dict[str, float] = Field(description="Probability per stage")
+
+
+def read_jsonl(path: Path) -> list[dict[str, object]]:
+    """Objects from a JSON Lines file; a bad line is an error naming the line."""
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise DocumentError(f"{path}:{number} is not valid JSON: {exc.msg}") from None
+    return items
+
+
+def training_examples(eval_dir: Path) -> tuple[list[str], list[str]]:
+    path = eval_dir / TRAINING_FILE
+    if not path.exists():
+        return [], []
+    rows = [r for r in read_jsonl(path) if r.get("stage") in STAGE_IDS and r.get("text")]
+    return [str(r["text"]) for r in rows], [str(r["stage"]) for r in rows]
+
+
+class StageClassifier:
+    """P(stage | text) for whole marketing texts."""
+
+    def __init__(self, router: StageRouter, embeddings: Embeddings) -> None:
+        self.router = router
+        self.embeddings = embeddings
+
+    def classify(self, texts: list[str]) -> list[StageFit]:
+        if not texts:
+            return []
+        vectors = np.array(self.embeddings.embed_documents(texts))
+        fits = []
+        for probs in self.router.predict(texts, vectors):
+            best = max(probs, key=probs.__getitem__)
+            fits.append(StageFit(stage=best, confidence=round(probs[best], 4), scores=probs))
+        return fits
+
+
+def train_classifier(
+    settings: Settings,
+    *,
+    embeddings: Embeddings,
+    embedding_id: str,
+    extra: tuple[list[str], list[str]] = ([], []),
+) -> StageClassifier:
+    """Train (or load from cache) the classifier on the guide, the training examples and ``extra``."""
+    guide_texts, guide_labels = training_sentences(knowledge_documents(settings.knowledge_dir))
+    example_texts, example_labels = training_examples(settings.eval_dir)
+    texts = guide_texts + example_texts + extra[0]
+    labels = guide_labels + example_labels + extra[1]
+    router = cached_router(
+        texts, labels, embeddings=embeddings, embedding_id=embedding_id, cache_dir=settings.cache_dir
+    )
+    return StageClassifier(router, embeddings)
