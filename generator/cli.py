@@ -25,6 +25,7 @@ from generator.errors import ConfigError, CVJError
 from generator.evaluation.calibration import calibrate
 from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
+from generator.improve import best_version, draft_until
 from generator.ingest import load_documents
 from generator.llm import open_chat_model
 from generator.profile import load_profile
@@ -52,6 +53,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Business profile, YAML or JSON.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of formatted text.")]
+JudgeOpt = Annotated[bool, typer.Option("--judge/--no-judge", help="Score judge criteria with the LLM judge.")]
 
 
 def friendly_errors(func: F) -> F:
@@ -175,9 +177,6 @@ def eval_retrieval(
     out.print(table)
     for miss in report.misses:
         out.print(f"[dim]miss: {miss.expected} -> {miss.got}: {miss.query}[/]", highlight=False)
-
-
-JudgeOpt = Annotated[bool, typer.Option("--judge/--no-judge", help="Score judge criteria with the LLM judge.")]
 
 
 @eval_app.command("score")
@@ -315,11 +314,22 @@ def draft(
         list[Path] | None,
         typer.Option("--earlier", "-e", help="Earlier assets (draft JSON) to stay consistent with; repeatable."),
     ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", min=0, max=1, help="Revise with the eval's reasons until the score reaches this."),
+    ] = None,
+    max_revisions: Annotated[int, typer.Option(min=0, max=10, help="Revision budget for --min-score.")] = 2,
+    judge: JudgeOpt = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON: one object, or a list with --variants > 1.")
     ] = False,
 ) -> None:
     """Draft one asset (or N variants) for a business at one stage of the journey."""
+    if min_score is not None:
+        if variants > 1:
+            raise ConfigError("--min-score works on one draft at a time; drop --variants.")
+        _draft_to_score(profile, stage, asset, channel, instructions, earlier, min_score, max_revisions, judge, as_json)
+        return
     stage_id = parse_stage_id(stage)
     settings = settings_or_error()
     business = load_profile(profile)
@@ -338,6 +348,51 @@ def draft(
     else:
         for result in results:
             _print_draft(result)
+
+
+def _draft_to_score(
+    profile: Path,
+    stage: str,
+    asset: str | None,
+    channel: str | None,
+    instructions: str | None,
+    earlier: list[Path] | None,
+    min_score: float,
+    max_revisions: int,
+    judge: bool,
+    as_json: bool,
+) -> None:
+    """`draft --min-score`: every version is written to <data dir>/drafts/<business>/ as it is made."""
+    settings = settings_or_error()
+    business = load_profile(profile)
+    request = DraftRequest(stage=parse_stage_id(stage), asset_type=asset, channel=channel, instructions=instructions)
+    before = {d.asset_type: d for d in (load_draft(p) for p in earlier or [])}
+    folder = settings.data_dir / "drafts" / business.slug
+
+    def keep(version: Draft) -> None:
+        path = folder / f"{version.asset_type}-v{version.version}.json"
+        write_json_atomic(path, version.model_dump(mode="json"))
+        score = (version.evaluation or {}).get("score", 0.0)
+        err.print(f"version {version.version}: score {score:.2f} -> {path}")
+
+    with err.status("Indexing knowledge and profile..."):
+        idx = open_index(settings)
+        refresh_index(idx, settings, [business])
+    with open_evaluator(settings, judge=judge) as evaluator, open_chat_model(settings) as model:
+        err.print(
+            f"Drafting {request.asset_class.label.lower()} for {business.name} until it scores {min_score:.2f}..."
+        )
+        versions = draft_until(
+            business, request, min_score=min_score, max_revisions=max_revisions, model=model, index=idx,
+            settings=settings, evaluator=evaluator, earlier=before, on_version=keep,
+        )  # fmt: skip
+    final = best_version(versions)
+    if as_json:
+        sys.stdout.write(final.model_dump_json(indent=2) + "\n")
+    else:
+        _print_draft(final)
+    reached = (final.evaluation or {}).get("score", 0.0) >= min_score
+    err.print(f"{'Reached' if reached else 'Did not reach'} {min_score:.2f} in {len(versions)} version(s).")
 
 
 @app.command()
