@@ -1,0 +1,55 @@
+"""What a journey kit is: one business's drafted assets across the stages, with scores and costs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from generator.drafts import Draft
+from generator.profile import BusinessProfile
+
+
+class KitEntry(BaseModel):
+    """One asset in the kit (or why it is missing)."""
+
+    key: str = Field(description="'<stage>.<asset_type>' plus '.v<n>' for variants")
+    stage: str
+    asset_type: str
+    draft: Draft | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    cached: bool = Field(default=False, description="Loaded from an earlier run instead of drafted")
+
+
+class KitTotals(BaseModel):
+    assets: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    wall_seconds: float = 0.0
+    model_calls: int = 0
+
+
+class JourneyStep(BaseModel):
+    """One row of the journey overview: what the prospect sees, the offer, the next step."""
+
+    stage: str
+    stage_name: str
+    prospect_sees: str
+    offer: str
+    next_step: str
+    score: float | None = None
+
+
+class KitReport(BaseModel):
+    """A whole journey kit for one business."""
+
+    business: str
+    slug: str
+    profile: BusinessProfile
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    entries: list[KitEntry]
+    overview: list[JourneyStep]
+    totals: KitTotals
