@@ -12,6 +12,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from langchain_community.cache import SQLiteCache
+from langchain_core.caches import BaseCache
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
@@ -32,6 +34,7 @@ def build_chat_model(settings: Settings, *, base_url: str | None = None, model: 
     if provider is Provider.LOCAL:
         extra_body["repeat_penalty"] = settings.local_repeat_penalty
     return ChatOpenAI(
+        cache=response_cache(settings),
         model=model or settings.resolved_model,
         base_url=base_url or settings.base_url,
         api_key=key or LOCAL_API_KEY,  # type: ignore[arg-type]
@@ -42,6 +45,14 @@ def build_chat_model(settings: Settings, *, base_url: str | None = None, model: 
         extra_body=extra_body or None,
         stream_usage=True,
     )
+
+
+def response_cache(settings: Settings) -> BaseCache | None:
+    """LangChain's SQLite cache, keyed by the full prompt and model parameters: a new prompt version misses."""
+    if not settings.llm_cache:
+        return None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteCache(database_path=str(settings.data_dir / "llm-cache.sqlite"))
 
 
 @contextlib.contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -151,3 +153,28 @@ def load_profile(path: str | Path) -> BusinessProfile:
         raise ProfileError(f"Cannot read profile {path}: {exc}") from None
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
     return parse_profile_text(text, source=str(path), fmt=fmt)
+
+
+def load_profiles(source: str | Path) -> list[BusinessProfile]:
+    """Many profiles: a folder of YAML/JSON files, a JSONL of profiles, or a CSV with a 'path' column."""
+    source = Path(source)
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in {".yaml", ".yml", ".json"})
+        if not files:
+            raise ProfileError(f"No .yaml, .yml or .json profiles in {source}.")
+        return [load_profile(p) for p in files]
+    if not source.is_file():
+        raise ProfileError(f"Profiles not found: {source}. Give a folder, a .jsonl or a .csv file.")
+    text = source.read_text(encoding="utf-8")
+    if source.suffix.lower() == ".jsonl":
+        profiles = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                profiles.append(parse_profile_text(line, source=f"{source}:{number}", fmt="json"))
+        return profiles
+    if source.suffix.lower() == ".csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if not rows or "path" not in rows[0]:
+            raise ProfileError(f"{source}: a CSV of profiles needs a 'path' column (one profile file per row).")
+        return [load_profile(source.parent / row["path"]) for row in rows]
+    raise ProfileError(f"{source}: give a folder, a .jsonl of profiles, or a .csv with a 'path' column.")

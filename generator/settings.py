@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     local_repeat_penalty: float = Field(default=1.15, ge=1.0)
     local_start_timeout_s: float = Field(default=60.0, gt=0)
 
+    llm_cache: bool = Field(default=True, description="Cache model answers in <data_dir>/llm-cache.sqlite")
     judge_model: str | None = Field(default=None, description="Model for the eval's LLM judge (default: CVJ_MODEL)")
 
     embeddings: EmbeddingsProvider = EmbeddingsProvider.LOCAL
