@@ -17,14 +17,26 @@ from langchain_core.caches import BaseCache
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
-from generator.local_llm import running_server
+from generator.local_llm import BUNDLED_GGUF, running_server
 from generator.settings import Provider, ResponseFormat, Settings
 
 LOCAL_API_KEY = "sk-local-no-key-needed"
 GRAMMAR_MAX_LENGTH = 700  # characters per string field in a llama.cpp grammar (see clamp_lengths)
 
 
-def build_chat_model(settings: Settings, *, base_url: str | None = None, model: str | None = None) -> ChatOpenAI:
+class KitChatOpenAI(ChatOpenAI):
+    """ChatOpenAI whose cache key names the model rather than the local server's per-run port."""
+
+    cache_namespace: str | None = None
+
+    def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
+        key = super()._get_llm_string(stop=stop, **kwargs)
+        if self.cache_namespace and self.openai_api_base:
+            key = key.replace(self.openai_api_base, self.cache_namespace)
+        return key
+
+
+def build_chat_model(settings: Settings, *, base_url: str | None = None, model: str | None = None) -> KitChatOpenAI:
     """A configured chat model; ``base_url`` overrides the settings (the local server's URL)."""
     provider = settings.resolved_provider
     key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -33,7 +45,9 @@ def build_chat_model(settings: Settings, *, base_url: str | None = None, model: 
         extra_body["max_tokens"] = settings.max_output_tokens
     if provider is Provider.LOCAL:
         extra_body["repeat_penalty"] = settings.local_repeat_penalty
-    return ChatOpenAI(
+    namespace = f"local:{settings.local_gguf.name if settings.local_gguf else BUNDLED_GGUF}"
+    return KitChatOpenAI(
+        cache_namespace=namespace if provider is Provider.LOCAL else None,
         cache=response_cache(settings),
         model=model or settings.resolved_model,
         base_url=base_url or settings.base_url,

@@ -57,3 +57,17 @@ def test_local_grammar_schemas_clamp_long_strings() -> None:
     )
     openai_fmt = response_format(Settings(provider="openai", api_key="sk-x"), ASSET_TYPES["ascension_offer"])
     assert openai_fmt["type"] == "json_schema"
+
+
+def test_cache_key_ignores_the_local_servers_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The local server gets a new port each run; an identical rerun must still hit the cache."""
+    from generator.llm import build_chat_model
+
+    local = Settings(provider="local", data_dir=tmp_path)
+    first = build_chat_model(local, base_url="http://127.0.0.1:5001/v1")
+    second = build_chat_model(local, base_url="http://127.0.0.1:5002/v1")
+    assert first._get_llm_string() == second._get_llm_string()
+    assert first.cache is not None and (tmp_path / "llm-cache.sqlite").exists()
+    remote = Settings(provider="openai-compatible", base_url="http://127.0.0.1:1/v1", data_dir=tmp_path)
+    assert "127.0.0.1:1" in build_chat_model(remote)._get_llm_string()
+    assert build_chat_model(Settings(provider="local", data_dir=tmp_path, llm_cache=False)).cache is None
