@@ -117,6 +117,8 @@ def run_kit(
     """Draft (score, and revise to ``min_score``) every item; resume from ``out_dir`` if it has some."""
     options = options or KitOptions()
     started = time.perf_counter()
+    counter = getattr(model, "request_counter", None)
+    calls_before = counter.count if counter else 0
     assets_dir = out_dir / "assets"
     finished = _load_done(assets_dir, items)
     entries = {
@@ -183,11 +185,12 @@ def run_kit(
         profile=profile,
         entries=ordered,
         overview=journey_overview(profile, ordered),
-        totals=totals(ordered, time.perf_counter() - started),
+        totals=totals(ordered, time.perf_counter() - started, (counter.count - calls_before) if counter else None),
     )
 
 
-def totals(entries: list[KitEntry], wall_seconds: float) -> KitTotals:
+def totals(entries: list[KitEntry], wall_seconds: float, model_calls: int | None = None) -> KitTotals:
+    """Sums over the kit; ``model_calls`` is the real request count when the model counts them."""
     drafts = [e.draft for e in entries if e.draft]
     fresh = [e.draft for e in entries if e.draft and not e.cached]
     return KitTotals(
@@ -197,7 +200,7 @@ def totals(entries: list[KitEntry], wall_seconds: float) -> KitTotals:
         output_tokens=sum(d.meta.usage.output_tokens for d in drafts),
         cost_usd=round(sum(d.meta.cost_usd for d in drafts), 6),
         wall_seconds=round(wall_seconds, 3),
-        model_calls=sum(d.meta.attempts for d in fresh),
+        model_calls=model_calls if model_calls is not None else sum(d.meta.attempts for d in fresh),
     )
 
 

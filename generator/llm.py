@@ -9,9 +9,11 @@ schema as a grammar through ``response_format={"type": "json_object", "schema": 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 from langchain_community.cache import SQLiteCache
 from langchain_core.caches import BaseCache
 from langchain_openai import ChatOpenAI
@@ -24,10 +26,23 @@ LOCAL_API_KEY = "sk-local-no-key-needed"
 GRAMMAR_MAX_LENGTH = 700  # characters per string field in a llama.cpp grammar (see clamp_lengths)
 
 
+class RequestCounter:
+    """Counts HTTP requests to the model server (cache hits make none): the honest 'model calls'."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> None:
+        with self._lock:
+            self.count += 1
+
+
 class KitChatOpenAI(ChatOpenAI):
     """ChatOpenAI whose cache key names the model rather than the local server's per-run port."""
 
     cache_namespace: str | None = None
+    request_counter: RequestCounter | None = None
 
     def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
         key = super()._get_llm_string(stop=stop, **kwargs)
@@ -46,7 +61,10 @@ def build_chat_model(settings: Settings, *, base_url: str | None = None, model: 
     if provider is Provider.LOCAL:
         extra_body["repeat_penalty"] = settings.local_repeat_penalty
     namespace = f"local:{settings.local_gguf.name if settings.local_gguf else BUNDLED_GGUF}"
+    counter = RequestCounter()
     return KitChatOpenAI(
+        request_counter=counter,
+        http_client=httpx.Client(event_hooks={"request": [counter]}, timeout=settings.timeout_s),
         cache_namespace=namespace if provider is Provider.LOCAL else None,
         cache=response_cache(settings),
         model=model or settings.resolved_model,
