@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import Progress
+from rich.progress import Progress, TextColumn
 from rich.table import Table
 
 from generator import local_llm
@@ -25,10 +25,13 @@ from generator.errors import ConfigError, CVJError
 from generator.evaluation.calibration import calibrate
 from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
+from generator.export import FORMATS, export_kit
 from generator.improve import best_version, draft_until
 from generator.ingest import load_documents
+from generator.kit import KitOptions, plan_kit, run_kit
+from generator.kit_models import KitEntry, KitReport
 from generator.llm import open_chat_model
-from generator.profile import load_profile
+from generator.profile import load_profile, load_profiles
 from generator.revision import revise as revise_draft
 from generator.runtime import open_classifier, open_evaluator, open_index, refresh_index, settings_or_error
 from generator.settings import EmbeddingsProvider, Provider
@@ -393,6 +396,79 @@ def _draft_to_score(
         _print_draft(final)
     reached = (final.evaluation or {}).get("score", 0.0) >= min_score
     err.print(f"{'Reached' if reached else 'Did not reach'} {min_score:.2f} in {len(versions)} version(s).")
+
+
+@app.command()
+@friendly_errors
+def kit(
+    profile: Annotated[Path | None, typer.Option("--profile", "-p", help="One business profile.")] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(help="Many: a folder of profiles, a JSONL of profiles, or a CSV with a 'path' column."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (one subfolder per business).")] = Path(
+        "kits"
+    ),
+    formats: Annotated[str, typer.Option(help="Comma-separated: md,json,docx,html.")] = "md,json,docx,html",
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Assets drafted at once.")] = 4,
+    stages: Annotated[str | None, typer.Option(help="Comma-separated stages (default: all eight).")] = None,
+    variants: Annotated[int, typer.Option(min=1, max=6, help="Variants per asset.")] = 1,
+    min_score: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Revise each asset until it scores this.")
+    ] = None,
+    judge: JudgeOpt = False,
+) -> None:
+    """Draft the whole journey kit (every stage, scored) for one business or many; resumable."""
+    if (profile is None) == (profiles is None):
+        raise ConfigError("Give --profile FILE for one business or --profiles DIR|FILE for many (one of them).")
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = sorted(set(wanted) - set(FORMATS))
+    if unknown:
+        raise ConfigError(f"Unknown format(s): {', '.join(unknown)}. Choose from: {', '.join(FORMATS)}.")
+    businesses = [load_profile(profile)] if profile else load_profiles(profiles)  # type: ignore[arg-type]
+    plan = plan_kit([s.strip() for s in stages.split(",")] if stages else None, variants)
+    settings = settings_or_error()
+    options = KitOptions(concurrency=concurrency, min_score=min_score)
+    with err.status("Indexing knowledge and profiles..."):
+        idx = open_index(settings)
+        refresh_index(idx, settings, businesses)
+    reports: list[KitReport] = []
+    with (
+        open_evaluator(settings, judge=judge) as evaluator,
+        open_chat_model(settings) as model,
+        Progress(*Progress.get_default_columns(), TextColumn("{task.fields[last]}"), console=err) as progress,
+    ):
+        task = progress.add_task("Journey kits", total=len(plan) * len(businesses), last="")
+        for business in businesses:
+            folder = out / business.slug
+
+            def advance(entry: KitEntry, name: str = business.name) -> None:
+                state = "cached" if entry.cached else ("failed" if entry.error else "done")
+                progress.update(task, advance=1, last=f"{name}: {entry.key} {state}")
+
+            report = run_kit(
+                business, plan, out_dir=folder, model=model, index=idx, settings=settings,
+                evaluator=evaluator, options=options, on_done=advance,
+            )  # fmt: skip
+            paths = export_kit(report, folder, wanted)
+            reports.append(report)
+            err.print(f"{business.name}: wrote {', '.join(str(p) for p in paths)}")
+    _print_kit_summary(reports)
+    if any(r.totals.failed for r in reports):
+        raise typer.Exit(2)
+
+
+def _print_kit_summary(reports: list[KitReport]) -> None:
+    table = Table("business", "assets", "failed", "mean score", "tokens", "cost $", "wall s", "model calls")
+    for r in reports:
+        scores = [s.score for s in r.overview if s.score is not None]
+        mean = f"{sum(scores) / len(scores):.2f}" if scores else "n/a"
+        tokens = r.totals.input_tokens + r.totals.output_tokens
+        table.add_row(
+            r.business, str(r.totals.assets), str(r.totals.failed), mean, str(tokens),
+            f"{r.totals.cost_usd:.4f}", f"{r.totals.wall_seconds:.1f}", str(r.totals.model_calls),
+        )  # fmt: skip
+    out.print(table)
 
 
 @app.command()

@@ -62,7 +62,8 @@ class Evaluator:
         reason = f"reads as {subject.stage} {p:.0%}"
         if fit.stage != subject.stage:
             reason += f" (best: {fit.stage} {fit.confidence:.0%})"
-        return RuleResult(score=round(min(1.0, p / wanted), 3), reason=reason)
+        # p == min_confidence scores 0.5 (the pass line of a required criterion); 2x that scores 1.0.
+        return RuleResult(score=round(min(1.0, p / (2 * wanted)), 3), reason=reason)
 
     def _result(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | str:
         """A result, or why there is none."""

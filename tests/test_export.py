@@ -1,0 +1,193 @@
+"""Kit export: Markdown, JSON, Word and HTML carry the same content; writes are atomic; no network."""
+
+import html
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from docx import Document
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from generator.chains import draft
+from generator.drafts import Draft, DraftRequest
+from generator.errors import ConfigError
+from generator.export import FORMATS, OVERVIEW_HEADER, export_kit, humanise, to_docx, to_html, to_json, to_markdown
+from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
+from generator.profile import BusinessProfile, load_profile
+from generator.settings import PROJECT_ROOT, Settings
+from generator.stages import load_stages
+from tests.test_assets_and_revision import ENTRY
+from tests.test_chains import GOOD_POST
+
+INJECTED = "<script>alert('x')</script>"
+POST = {**GOOD_POST, "hook": f"Fresh beans {INJECTED}"}
+EVALUATION = {
+    "stage": "convert",
+    "score": 0.82,
+    "passed": True,
+    "threshold": 0.6,
+    "criteria": [
+        {"id": "risk", "name": "Risk reducer", "score": 1.0, "reason": "Clear refund promise."},
+        {"id": "price", "name": "Low price", "score": 0.4, "reason": "Price is not framed against the core offer."},
+        {"id": "cta", "name": "Clear next step", "score": 0.9, "reason": "One obvious action."},
+        {"id": "voice", "name": "Brand voice", "score": 0.55, "reason": "A little formal for the brand."},
+        {"id": "n/a", "name": "Does not apply", "score": None, "reason": "No profile words to check."},
+    ],
+}
+
+
+def _draft(profile: BusinessProfile, stage: str, asset: dict, tmp_path: Path) -> Draft:
+    model = FakeListChatModel(responses=[json.dumps(asset)])
+    settings = Settings(data_dir=tmp_path / "data")
+    return draft(profile, DraftRequest(stage=stage), model=model, index=None, settings=settings)
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> KitReport:
+    profile = load_profile(PROJECT_ROOT / "examples" / "harbor-lane-coffee.yaml")
+    post = _draft(profile, "aware", POST, tmp_path)
+    offer = _draft(profile, "convert", ENTRY, tmp_path).model_copy(update={"evaluation": EVALUATION})
+    entries = [
+        KitEntry(key="aware.social_post", stage="aware", asset_type="social_post", draft=post, seconds=1.5),
+        KitEntry(key="subscribe.lead_magnet", stage="subscribe", asset_type="lead_magnet", error="model timed out"),
+        KitEntry(key="convert.entry_offer", stage="convert", asset_type="entry_offer", draft=offer, seconds=2.25),
+    ]
+    overview = [
+        JourneyStep(
+            stage="aware",
+            stage_name="Aware",
+            prospect_sees=post.asset["hook"],
+            offer="free content",
+            next_step="Follow the brand.",
+            score=0.7,
+        ),
+        JourneyStep(
+            stage="subscribe",
+            stage_name="Subscribe",
+            prospect_sees="not drafted",
+            offer="Cheat sheet | free",
+            next_step="Give an email address.",
+        ),
+        JourneyStep(
+            stage="convert",
+            stage_name="Convert",
+            prospect_sees=offer.asset["name"],
+            offer="Tasting Flight Box",
+            next_step="Buy the box.",
+        ),
+    ]
+    totals = KitTotals(
+        assets=2, failed=1, input_tokens=1234, output_tokens=567, cost_usd=0.0123, wall_seconds=3.5, model_calls=2
+    )
+    return KitReport(
+        business=profile.name,
+        slug=profile.slug,
+        profile=profile,
+        created_at=datetime(2025, 3, 14, 9, 30, tzinfo=UTC),
+        entries=entries,
+        overview=overview,
+        totals=totals,
+    )
+
+
+def test_export_writes_every_format_atomically(report: KitReport, tmp_path: Path) -> None:
+    out = tmp_path / "kit"
+    paths = export_kit(report, out, FORMATS)
+    assert [p.name for p in paths] == ["kit.md", "kit.json", "kit.docx", "kit.html"]
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)  # no temp files left behind
+
+
+def test_export_accepts_a_subset_in_any_case(report: KitReport, tmp_path: Path) -> None:
+    paths = export_kit(report, tmp_path, ["HTML", "md", "md"])
+    assert [p.name for p in paths] == ["kit.html", "kit.md"]
+    assert not (tmp_path / "kit.json").exists()
+
+
+def test_unknown_format_raises_and_writes_nothing(report: KitReport, tmp_path: Path) -> None:
+    out = tmp_path / "kit"
+    with pytest.raises(ConfigError) as info:
+        export_kit(report, out, ["md", "pdf"])
+    assert "pdf" in info.value.message
+    assert all(fmt in info.value.message for fmt in FORMATS)
+    assert not out.exists()
+
+
+def test_json_round_trips(report: KitReport, tmp_path: Path) -> None:
+    (path,) = export_kit(report, tmp_path, ["json"])
+    assert path.read_text(encoding="utf-8") == to_json(report)
+    assert KitReport.model_validate_json(path.read_text(encoding="utf-8")) == report
+
+
+def test_markdown_has_overview_sections_scores_and_costs(report: KitReport) -> None:
+    md = to_markdown(report)
+    assert md.startswith("# Harbor Lane Coffee — Customer Value Journey kit")
+    assert "Created 14 March 2025" in md
+    assert "| Stage | What the prospect sees | The offer | The next step | Score |" in md
+    assert "Cheat sheet \\| free" in md  # a pipe in a cell does not break the table
+    assert "<script" not in md and "Fresh beans &lt;script>" in md  # inert where raw HTML is rendered
+    for label in ("Awareness social post", "Lead magnet and opt-in page", "Entry-point offer"):
+        assert f"### {label}" in md
+    sections = [md.index(f"## {n}. {name}") for n, name in ((1, "Aware"), (3, "Subscribe"), (4, "Convert"))]
+    assert sections == sorted(sections) and sections[0] > md.index("## Journey overview")
+    assert "**Not drafted:** model timed out" in md
+    assert "**Call to action:** Follow for weekly brew tips" in md
+    assert "- Three 80 g bags" in md  # list fields are bullets
+    assert "**Price:** 12 USD" in md
+    assert "**Eval score: 0.82 — passed**" in md
+    weakest = re.findall(r"^- (.+?) \((\d\.\d\d)\):", md, flags=re.MULTILINE)
+    assert weakest == [("Low price", "0.40"), ("Brand voice", "0.55"), ("Clear next step", "0.90")]
+    assert "prompt: entry_offer v" in md and "sources: none" in md
+    costs = md[md.index("## Cost and time") :]
+    assert "| Total |  | 1,234 | 567 | $0.0123 | 3.5 |" in costs
+    assert "| Entry-point offer | Convert |" in costs
+
+
+def test_docx_opens_with_headings_tables_and_bullets(report: KitReport, tmp_path: Path) -> None:
+    path = tmp_path / "kit.docx"
+    to_docx(report, path)
+    document = Document(str(path))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Harbor Lane Coffee" in text
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert headings[:3] == ["Harbor Lane Coffee — Customer Value Journey kit", "Journey overview", "1. Aware"]
+    assert "Cost and time" in headings
+    assert len(document.tables) == 2
+    overview, costs = document.tables
+    assert tuple(c.text for c in overview.rows[0].cells) == OVERVIEW_HEADER
+    assert [r.cells[0].text for r in overview.rows[1:]] == ["Aware", "Subscribe", "Convert"]
+    assert costs.rows[-1].cells[0].text == "Total" and costs.rows[-1].cells[4].text == "$0.0123"
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert "Three 80 g bags" in bullets and "#portlandcoffee" in bullets
+    assert "Not drafted: model timed out" in text
+
+
+def test_html_is_self_contained_escaped_and_charted(report: KitReport) -> None:
+    page = to_html(report)
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert page.count("<svg") == 1
+    for stage in load_stages():
+        assert stage.name in page
+    assert "<script" not in page.lower()  # the injected tag is escaped and the page has no JS of its own
+    assert html.escape(INJECTED) in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*https?://""", page, flags=re.IGNORECASE)
+    assert "<link" not in page and "<img" not in page and "@import" not in page and "url(" not in page
+
+
+def test_html_chart_has_eight_bars_values_na_and_pass_line(report: KitReport) -> None:
+    svg = to_html(report).split("<svg", 1)[1].split("</svg>", 1)[0]
+    stage_names = [s.name for s in load_stages()]
+    labels = re.findall(r">([^<>]+)</text>", svg)
+    assert [label for label in labels if label in stage_names] == stage_names
+    assert "0.70" in labels  # aware: the overview's score
+    assert "0.82" in labels  # convert: no overview score, so its draft's eval score
+    assert labels.count("n/a") == 6
+    assert 'stroke-dasharray="6 4"' in svg and any(label.startswith("pass") for label in labels)
+
+
+def test_humanise_field_names() -> None:
+    assert humanise("call_to_action") == "Call to action"
+    assert humanise("ugc_prompt") == "Ugc prompt"
+    assert humanise("hook") == "Hook"
