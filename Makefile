@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(BIN)/cvj doctor
 	touch $(STAMP)
 
-demo: setup ## Index the knowledge and draft an asset for an example business, offline
+demo: setup ## Index the knowledge and draft the whole journey kit for an example business, offline
 	$(BIN)/cvj index --profile $(PROFILE)
-	$(BIN)/cvj draft --profile $(PROFILE) --stage subscribe
+	$(BIN)/cvj kit --profile $(PROFILE) --out kits || echo "Some assets could not be drafted (see above); the rest of the kit is written."
 
 test: setup ## The whole test suite: unit tests, then end-to-end tests on the real local stack
 	$(BIN)/ruff check .

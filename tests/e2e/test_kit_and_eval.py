@@ -1,0 +1,111 @@
+"""The journey kit and the eval commands end to end on the real local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from docx import Document as DocxDocument
+
+from generator.kit_models import KitReport
+from generator.settings import PROJECT_ROOT
+from tests.conftest import EXAMPLES
+
+CVJ = [sys.executable, "-m", "generator.cli"]
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    return {**os.environ, "CVJ_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False"}
+
+
+def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CVJ, *args], capture_output=True, text=True, env=_env(data_dir), timeout=900, check=False)
+
+
+def test_kit_writes_every_format_then_an_identical_rerun_makes_no_model_calls(
+    data_dir: Path, local_server: object, tmp_path: Path
+) -> None:
+    first = _cli("kit", "--profile", str(EXAMPLES[1]), "--stages", "subscribe,convert", "--out", str(tmp_path / "a"),
+                 data_dir=data_dir)  # fmt: skip
+    assert first.returncode in (0, 2), first.stderr
+    folder = next((tmp_path / "a").iterdir())
+    for name in ("kit.md", "kit.json", "kit.docx", "kit.html"):
+        assert (folder / name).stat().st_size > 0
+    report = KitReport.model_validate_json((folder / "kit.json").read_text())
+    assert [e.key for e in report.entries] == ["subscribe.lead_magnet", "convert.entry_offer"]
+    drafted = [e for e in report.entries if e.draft]
+    assert drafted and all(e.draft.evaluation and 0 <= e.draft.evaluation["score"] <= 1 for e in drafted)  # type: ignore[union-attr]
+    assert "<svg" in (folder / "kit.html").read_text()
+    assert report.business in "\n".join(p.text for p in DocxDocument(str(folder / "kit.docx")).paragraphs)
+    if report.totals.failed == 0:
+        again = _cli("kit", "--profile", str(EXAMPLES[1]), "--stages", "subscribe,convert",
+                     "--out", str(tmp_path / "b"), data_dir=data_dir)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        rerun = KitReport.model_validate_json(next((tmp_path / "b").iterdir()).joinpath("kit.json").read_text())
+        assert rerun.totals.model_calls == 0  # every answer came from the response cache
+        assert [e.draft.asset for e in rerun.entries] == [e.draft.asset for e in report.entries]  # type: ignore[union-attr]
+
+
+def test_a_killed_kit_resumes_without_redoing_finished_assets(
+    data_dir: Path, local_server: object, tmp_path: Path
+) -> None:
+    args = ["kit", "--profile", str(EXAMPLES[2]), "--stages", "aware,engage,advocate", "--concurrency", "1",
+            "--out", str(tmp_path)]  # fmt: skip
+    proc = subprocess.Popen([*CVJ, *args], env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assets = tmp_path / "brightpath-physio" / "assets"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not (assets.exists() and any(assets.glob("*.json"))):
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    finished = {p.name: p.read_bytes() for p in assets.glob("*.json")}
+    assert finished, "the first asset should have been written before the kill"
+    resumed = _cli(*args, data_dir=data_dir)
+    assert resumed.returncode in (0, 2), resumed.stderr
+    report = KitReport.model_validate_json((tmp_path / "brightpath-physio" / "kit.json").read_text())
+    assert {f"{e.key}.json" for e in report.entries if e.cached} >= set(finished)
+    for name, content in finished.items():
+        assert (assets / name).read_bytes() == content  # not redone
+
+
+def test_batch_kits_for_every_example_profile(data_dir: Path, local_server: object, tmp_path: Path) -> None:
+    result = _cli("kit", "--profiles", str(PROJECT_ROOT / "examples"), "--stages", "excite", "--formats", "md,json",
+                  "--out", str(tmp_path), data_dir=data_dir)  # fmt: skip
+    assert result.returncode in (0, 2), result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["brightpath-physio", "harbor-lane-coffee", "ledgerloop"]
+    )
+    assert all((p / "kit.md").exists() and not (p / "kit.html").exists() for p in tmp_path.iterdir())
+    assert "business" in result.stdout and "mean score" in result.stdout
+
+
+def test_eval_classify_and_score_keep_input_order(data_dir: Path, tmp_path: Path) -> None:
+    items = [
+        {"stage": "promote", "text": "Give $20, get $20: share your code with a friend and you both save."},
+        {"stage": "advocate", "text": "Loved your visit? Leave us a quick Google review, it takes a minute."},
+        {"stage": "subscribe", "text": "Get the free 7-day meal plan: enter your email and we'll send it now."},
+    ]
+    path = tmp_path / "items.jsonl"
+    path.write_text("\n".join(json.dumps(i) for i in items))
+    classified = _cli("eval", "classify", str(path), "--json", data_dir=data_dir)
+    assert classified.returncode == 0, classified.stderr
+    fits = json.loads(classified.stdout)
+    assert [f["stage"] for f in fits] == ["promote", "advocate", "subscribe"]
+    assert all(0 <= f["confidence"] <= 1 for f in fits)
+    scored = _cli("eval", "score", str(path), "--json", "--no-judge", data_dir=data_dir)
+    assert scored.returncode == 0, scored.stderr
+    results = json.loads(scored.stdout)
+    assert [r["stage"] for r in results] == ["promote", "advocate", "subscribe"]
+    assert all(0 <= r["score"] <= 1 and r["criteria"] for r in results)
+
+
+def test_eval_rejects_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text("{oops")
+    result = _cli("eval", "score", str(path), data_dir=tmp_path)
+    assert result.returncode == 2 and "not valid JSON" in result.stderr and "Traceback" not in result.stderr
