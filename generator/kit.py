@@ -82,6 +82,15 @@ def resolve_stage(asset_type: str) -> str:
     return ASSET_TYPES[asset_type].stage
 
 
+def chain_heights(items: list[KitItem]) -> dict[str, int]:
+    """For each item, the longest chain of items that wait on it (itself included)."""
+    height = {i.key: 1 for i in items}
+    for item in reversed(items):  # plan order is topological, so dependants come later
+        for dep in item.depends_on:
+            height[dep] = max(height[dep], height[item.key] + 1)
+    return height
+
+
 def critical_path(items: list[KitItem]) -> int:
     """The longest chain of dependent items (the graph's depth)."""
     depth: dict[str, int] = {}
@@ -155,7 +164,9 @@ def run_kit(
             return KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, error=exc.message,
                             seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
 
-    pending = [i for i in items if i.key not in finished]
+    # Longest chains first: the head of the critical path never waits behind an independent asset.
+    heights = chain_heights(items)
+    pending = sorted((i for i in items if i.key not in finished), key=lambda i: -heights[i.key])
     running: dict[Future[KitEntry], KitItem] = {}
     settled = set(finished)
     with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="kit") as pool:

@@ -70,3 +70,11 @@ def test_unknown_stage_in_a_plan(bad: list[str]) -> None:
 
     with pytest.raises(UnknownStageError):
         plan_kit(bad)
+
+
+def test_the_longest_chains_start_first() -> None:
+    from generator.kit import chain_heights
+
+    heights = chain_heights(plan_kit())
+    assert heights["subscribe.lead_magnet"] == 4 and heights["aware.social_post"] == 1
+    assert heights["convert.entry_offer"] == 3 and heights["promote.referral_program"] == 1
