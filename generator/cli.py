@@ -19,12 +19,14 @@ from rich.table import Table
 from generator import local_llm
 from generator.assets import asset_types_for
 from generator.chains import draft_variants
-from generator.drafts import Draft, DraftRequest, load_draft, write_json_atomic
+from generator.drafts import Draft, DraftRequest, load_draft, write_json_atomic, write_text_atomic
 from generator.embeddings import ensure_minilm_files
 from generator.errors import ConfigError, CVJError
 from generator.evaluation.calibration import calibrate
 from generator.evaluation.items import read_items, to_subject
+from generator.evaluation.report import render_html, render_terminal
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
+from generator.evaluation.suite import load_suite, run_suite, suite_drafter
 from generator.export import FORMATS, export_kit
 from generator.improve import best_version, draft_until
 from generator.ingest import load_documents
@@ -34,7 +36,7 @@ from generator.llm import open_chat_model
 from generator.profile import load_profile, load_profiles
 from generator.revision import revise as revise_draft
 from generator.runtime import open_classifier, open_evaluator, open_index, refresh_index, settings_or_error
-from generator.settings import EmbeddingsProvider, Provider
+from generator.settings import PROJECT_ROOT, EmbeddingsProvider, Provider
 from generator.stages import STAGE_IDS, load_stages, parse_stage_id
 from generator.tokens import ENCODING, count_tokens, ensure_tiktoken_cache
 
@@ -239,6 +241,42 @@ def eval_classify(
     for number, (fit, text) in enumerate(zip(fits, texts, strict=True), 1):
         table.add_row(str(number), fit.stage, f"{fit.confidence:.2f}", text[:90])
     out.print(table)
+
+
+@eval_app.command("run")
+@friendly_errors
+def eval_run(
+    suite: Annotated[Path | None, typer.Option(help="Suite file (default eval/suites/default.yaml).")] = None,
+    report_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML report.")] = Path(
+        "eval-report.html"
+    ),
+    judge: JudgeOpt = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the eval suite (promptfoo-shaped cases): a terminal table and a self-contained HTML report."""
+    settings = settings_or_error()
+    suite_file = suite or settings.eval_dir / "suites" / "default.yaml"
+    loaded = load_suite(suite_file)
+    with err.status("Indexing knowledge and profiles..."):
+        idx = open_index(settings)
+        refresh_index(idx, settings)
+    with (
+        open_evaluator(settings, judge=judge) as evaluator,
+        open_chat_model(settings) as model,
+        Progress(console=err, transient=True) as progress,
+    ):
+        task = progress.add_task("Cases", total=len(loaded.cases))
+        drafter = suite_drafter(model=model, index=idx, settings=settings, base_dir=PROJECT_ROOT)
+        report = run_suite(
+            loaded, evaluator=evaluator, draft_fn=drafter, base_dir=PROJECT_ROOT,
+            on_case=lambda done, total: progress.update(task, completed=done),
+        )  # fmt: skip
+    write_text_atomic(report_path, render_html(report))
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        render_terminal(report, out)
+    err.print(f"HTML report: {report_path}")
 
 
 @eval_app.command("calibrate")

@@ -138,9 +138,13 @@ def load_draft(path: Path) -> Draft:
         raise DocumentError(f"{path} is not a draft saved by `cvj draft --json`: {first}") from None
 
 
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON so a crash never leaves a half-written file."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file so a crash never leaves it half-written (temp file, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False))

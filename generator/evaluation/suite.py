@@ -134,7 +134,8 @@ class CaseVars(_Strict):
         drafting = {"asset_type": self.asset_type, "channel": self.channel, "instructions": self.instructions}
         if self.text is not None and any(v is not None for v in drafting.values()):
             used = ", ".join(k for k, v in drafting.items() if v is not None)
-            raise ValueError(f"{used} only apply to drafted cases; a case with `text` is scored as is")
+            verb = "applies" if used.count(",") == 0 else "apply"
+            raise ValueError(f"{used} only {verb} to drafted cases; a case with `text` is scored as is")
         if self.text is None:
             try:
                 self.asset_type = resolve_asset_type(self.stage, self.asset_type).asset_type

@@ -13,6 +13,7 @@ from pathlib import Path
 from docx import Document as DocxDocument
 
 from generator.kit_models import KitReport
+from generator.profile import load_profile
 from generator.settings import PROJECT_ROOT
 from tests.conftest import EXAMPLES
 
@@ -57,17 +58,18 @@ def test_a_killed_kit_resumes_without_redoing_finished_assets(
     args = ["kit", "--profile", str(EXAMPLES[2]), "--stages", "aware,engage,advocate", "--concurrency", "1",
             "--out", str(tmp_path)]  # fmt: skip
     proc = subprocess.Popen([*CVJ, *args], env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assets = tmp_path / "brightpath-physio" / "assets"
+    folder = tmp_path / load_profile(EXAMPLES[2]).slug
+    assets = folder / "assets"
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and not (assets.exists() and any(assets.glob("*.json"))):
-        time.sleep(0.5)
+    while time.monotonic() < deadline and proc.poll() is None and not (assets.exists() and any(assets.glob("*.json"))):
+        time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     finished = {p.name: p.read_bytes() for p in assets.glob("*.json")}
     assert finished, "the first asset should have been written before the kill"
     resumed = _cli(*args, data_dir=data_dir)
     assert resumed.returncode in (0, 2), resumed.stderr
-    report = KitReport.model_validate_json((tmp_path / "brightpath-physio" / "kit.json").read_text())
+    report = KitReport.model_validate_json((folder / "kit.json").read_text())
     assert {f"{e.key}.json" for e in report.entries if e.cached} >= set(finished)
     for name, content in finished.items():
         assert (assets / name).read_bytes() == content  # not redone
