@@ -35,6 +35,11 @@ def _drop_blank_items(value: object) -> object:
     return [v for v in value if not isinstance(v, str) or v.strip()] if isinstance(value, list) else value
 
 
+def _clamp_duration(value: object) -> object:
+    """Grammars cannot bound integers: a 300-second 'short' video is clamped, not re-asked."""
+    return min(max(value, 10), 180) if isinstance(value, int) else value
+
+
 def Items(max_length: int, max_items: int, min_items: int = 1) -> object:
     """A bounded list of short texts; blank items are dropped before the bounds are checked."""
     return Annotated[
@@ -167,7 +172,7 @@ class VideoScript(Asset):
     hook: Text(150) = Field(description="The first three seconds")
     scenes: Items(250, 6) = Field(description="What is seen and said, scene by scene")
     closing_line: Text(200) = Field(description="Invites a comment or follow")
-    duration_seconds: int = Field(ge=10, le=180)
+    duration_seconds: Annotated[int, BeforeValidator(_clamp_duration)] = Field(ge=10, le=180)
 
 
 class CommunityPost(Asset):

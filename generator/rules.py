@@ -33,13 +33,19 @@ def money_amounts(text: str) -> list[float]:
 
 
 def ladder_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
-    """Prices must respect the offers ladder: entry < core; upsells above the entry; rewards below core."""
+    """Prices must respect the offers ladder: entry < core; core offers, bundles and subscriptions above the
+    entry offer (a small upsell or order bump may cost less); referral rewards below the core offer."""
     ladder = profile.offers
     core, entry = ladder.core_offer.price, ladder.entry_offer.price if ladder.entry_offer else None
     cur = ladder.currency
     if isinstance(asset, EntryOffer) and core and asset.price >= core:
         return [f"the entry offer costs {asset.price:g} {cur}, not less than the core offer ({core:g} {cur})"]
-    if isinstance(asset, AscensionOffer) and entry is not None and asset.price <= entry:
+    if (
+        isinstance(asset, AscensionOffer)
+        and asset.ladder_position != "upsell"
+        and entry is not None
+        and asset.price <= entry
+    ):
         return [f"the {asset.ladder_position} costs {asset.price:g} {cur}, not more than the entry offer ({entry:g})"]
     if isinstance(asset, ReferralProgram) and core:
         rewards = money_amounts(f"{asset.sharer_reward} {asset.friend_reward}")

@@ -136,3 +136,23 @@ def test_cli_draft_rejects_an_unknown_asset_type(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["draft", "-p", str(EXAMPLES[0]), "-s", "aware", "--asset", "sonnet"])
     assert result.exit_code == 2 and "Unknown asset type 'sonnet'" in result.stderr
+
+
+def test_video_duration_is_clamped_and_small_upsells_may_cost_less(coffee: BusinessProfile) -> None:
+    from generator.assets import AscensionOffer, VideoScript
+
+    script = VideoScript(title="t", hook="h", scenes=["a"], closing_line="c", duration_seconds=300)
+    assert script.duration_seconds == 180
+    offer = {
+        "offer_name": "Extra bag",
+        "ladder_position": "upsell",
+        "price": 6,
+        "why_now": "w",
+        "price_anchor": "p",
+        "email_subject": "s",
+        "email_body": "b",
+        "page_copy": "c",
+    }
+    assert ladder_problems(AscensionOffer.model_validate(offer), coffee) == []
+    core = AscensionOffer.model_validate({**offer, "ladder_position": "core offer"})
+    assert "not more than the entry offer" in ladder_problems(core, coffee)[0]
