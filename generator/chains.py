@@ -191,7 +191,7 @@ def generate_asset(
     fmt = response_format(settings, asset_cls)
     usage = Usage()
     conversation = list(messages)
-    last_text, problems = "", []
+    last_text, problems, broke_rules = "", [], False
     for attempt in range(1, settings.repair_attempts + 2):
         if on_text and attempt > 1:
             on_text(f"\n\n[attempt {attempt}: fixing {'; '.join(problems)}]\n")
@@ -200,11 +200,11 @@ def generate_asset(
         last_text = str(reply.content)
         try:
             asset = parse_asset(last_text, asset_cls)
-            problems = rule_problems(asset, profile) if profile else []
+            problems, broke_rules = (rule_problems(asset, profile) if profile else []), True
             if not problems:
                 return asset, usage, attempt
         except InvalidOutput as exc:
-            problems = exc.problems
+            problems, broke_rules = exc.problems, False
         conversation = [
             *messages,
             AIMessage(truncate_to_tokens(last_text, 400)),
@@ -217,7 +217,7 @@ def generate_asset(
     raise GenerationError(
         f"The model did not produce a valid {asset_cls.label.lower()} after "
         f"{settings.repair_attempts + 1} attempts: {'; '.join(problems)}.",
-        details={"problems": problems, "last_completion": last_text},
+        details={"problems": problems, "last_completion": last_text, "broke_business_rules": broke_rules},
     )
 
 

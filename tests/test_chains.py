@@ -95,3 +95,15 @@ def test_draft_streams_the_text_as_it_arrives(settings: Settings, coffee: Busine
     assert len(pieces) > 1
     assert "".join(pieces) == json.dumps(GOOD_POST)
     assert result.asset["hook"] == GOOD_POST["hook"]
+
+
+def test_a_rule_failure_is_told_apart_from_a_schema_failure(settings: Settings, coffee: BusinessProfile) -> None:
+    cheap = json.dumps({**GOOD_POST, "body": "Cheap beans."})
+    with pytest.raises(GenerationError) as info:
+        draft(coffee, DraftRequest(stage="aware"), model=FakeListChatModel(responses=[cheap] * 3), index=None,
+              settings=settings)  # fmt: skip
+    assert info.value.details["broke_business_rules"] is True  # type: ignore[index]
+    with pytest.raises(GenerationError) as junk:
+        draft(coffee, DraftRequest(stage="aware"), model=FakeListChatModel(responses=["x"] * 3), index=None,
+              settings=settings)  # fmt: skip
+    assert junk.value.details["broke_business_rules"] is False  # type: ignore[index]

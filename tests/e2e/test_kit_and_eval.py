@@ -21,7 +21,8 @@ CVJ = [sys.executable, "-m", "generator.cli"]
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    return {**os.environ, "CVJ_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False"}
+    # COLUMNS: rich wraps tables to the terminal width; a wide one keeps headers on one line.
+    return {**os.environ, "CVJ_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False", "COLUMNS": "200"}
 
 
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
