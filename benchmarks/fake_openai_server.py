@@ -1,8 +1,8 @@
 """A simulated OpenAI-compatible chat server for the kit benchmark: fixed latency, always-valid answers.
 
 It answers ``POST /v1/chat/completions`` after sleeping ``--latency`` seconds with a chat completion
-whose content is a minimal valid instance of the ``response_format`` schema (the logic of
-``tests.fakes.instance_for``, copied so this module needs only the standard library) and a ``usage``
+whose content is a minimal valid instance of the ``response_format`` schema (``instance_for``, which
+the unit tests' fake chat model reuses; this module needs only the standard library) and a ``usage``
 block. Every request gets its own thread, so N concurrent requests take one latency, not N.
 
 It runs in a subprocess (``serve``) rather than a thread of the benchmark, so its CPU work does not
@@ -28,7 +28,7 @@ READY = "fake-openai-server listening on port "
 
 
 def instance_for(schema: dict[str, Any]) -> dict[str, Any]:
-    """The smallest plausible object that satisfies a pydantic JSON schema (copied from tests/fakes.py)."""
+    """The smallest plausible object that satisfies a pydantic JSON schema (no $refs in our assets)."""
 
     def value(spec: dict[str, Any], name: str) -> Any:
         if "const" in spec:

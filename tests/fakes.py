@@ -1,4 +1,7 @@
-"""A fake chat model that answers any asset schema with a minimal valid instance (unit tests only)."""
+"""A fake chat model that answers any asset schema with a minimal valid instance (unit tests only).
+
+The instance builder lives in benchmarks/fake_openai_server.py, which must stay stdlib-only.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +13,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import Field
 
-OVERRIDES: dict[str, dict[str, Any]] = {"AscensionOffer": {"price": 59.0}, "EntryOffer": {"price": 9.0}}
-
-
-def instance_for(schema: dict[str, Any]) -> dict[str, Any]:
-    """The smallest plausible object that satisfies a pydantic JSON schema (no $refs in our assets)."""
-
-    def value(spec: dict[str, Any], name: str) -> Any:
-        if "const" in spec:
-            return spec["const"]
-        if "enum" in spec:
-            return spec["enum"][0]
-        kind = spec.get("type")
-        if kind == "string":
-            text = f"Harbor Lane Coffee {name.replace('_', ' ')}"
-            return text[: spec.get("maxLength", 200)]
-        if kind == "array":
-            return [value(spec.get("items", {}), f"{name} {i}") for i in range(max(1, spec.get("minItems", 1)))]
-        if kind == "integer":
-            return spec.get("minimum", 1)
-        if kind == "number":
-            return float(spec.get("minimum", 0) or 1.0)
-        return "x"
-
-    data = {name: value(spec, name) for name, spec in schema["properties"].items()}
-    return {**data, **OVERRIDES.get(schema.get("title", ""), {})}
+from benchmarks.fake_openai_server import instance_for  # stdlib-only; the simulated server uses it too
 
 
 class SchemaFake(FakeListChatModel):
