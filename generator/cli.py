@@ -196,14 +196,13 @@ def eval_score(
     settings = settings_or_error()
     business = load_profile(profile) if profile else None
     subjects = [to_subject(item, number=i, profile=business) for i, item in enumerate(read_items(file), 1)]
-    with err.status("Loading the eval..."), open_evaluator(settings, judge=judge) as evaluator:
-        results = []
-        with Progress(console=err, transient=True) as progress:
-            task = progress.add_task("Scoring", total=len(subjects))
-            fits = evaluator.classifier.classify([s.text for s in subjects]) if evaluator.classifier else []
-            for i, subject in enumerate(subjects):
-                results.append(evaluator.score(subject, fits[i] if fits else None))
-                progress.advance(task)
+    with (
+        err.status("Loading the eval..."),
+        open_evaluator(settings, judge=judge) as evaluator,
+        Progress(console=err, transient=True) as progress,
+    ):
+        task = progress.add_task("Scoring", total=len(subjects))
+        results = evaluator.score_many(subjects, on_scored=lambda _: progress.advance(task))
     if as_json:
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")
         return

@@ -6,6 +6,8 @@ score reaches the rubric's threshold and every required criterion that applies s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel
 
 from generator.errors import CVJError
@@ -108,7 +110,14 @@ class Evaluator:
             criteria=scores,
         )
 
-    def score_many(self, subjects: list[Subject]) -> list[AssetScore]:
-        """Batch: one classifier call for all texts."""
+    def score_many(
+        self, subjects: list[Subject], *, on_scored: Callable[[AssetScore], None] | None = None
+    ) -> list[AssetScore]:
+        """Batch: one classifier call for all texts; ``on_scored`` follows progress."""
         fits = self.classifier.classify([s.text for s in subjects]) if self.classifier else [None] * len(subjects)
-        return [self.score(s, fit) for s, fit in zip(subjects, fits, strict=True)]
+        results = []
+        for subject, fit in zip(subjects, fits, strict=True):
+            results.append(self.score(subject, fit))
+            if on_scored:
+                on_scored(results[-1])
+        return results
