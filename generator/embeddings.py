@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -78,4 +79,10 @@ def build_embeddings(settings: Settings) -> tuple[Embeddings, str]:
         key = settings.api_key.get_secret_value() if settings.api_key else None
         emb = OpenAIEmbeddings(model=settings.embedding_model, api_key=key, base_url=settings.base_url)
         return emb, settings.embedding_model
-    return MiniLMEmbeddings(settings.models_dir), LOCAL_EMBEDDING_ID
+    return local_embeddings(settings.models_dir.resolve()), LOCAL_EMBEDDING_ID
+
+
+@cache
+def local_embeddings(models_dir: Path) -> MiniLMEmbeddings:
+    """One ONNX session per model folder, shared by the index and the stage classifier (runs are thread-safe)."""
+    return MiniLMEmbeddings(models_dir)
