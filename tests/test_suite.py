@@ -157,9 +157,9 @@ def test_default_suite_bad_texts_are_caught_by_the_rules_alone(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("assertion", "text", "passed"),
     [
-        ({"type": "score-min", "value": 0.5}, CLEAN, True),
-        ({"type": "score-min", "value": 0.5}, PUSHY, False),
-        ({"type": "score-min", "value": 0.5, "negate": True}, PUSHY, True),
+        ({"type": "score-min", "value": 0.8}, CLEAN, True),
+        ({"type": "score-min", "value": 0.8}, PUSHY, False),
+        ({"type": "score-min", "value": 0.8, "negate": True}, PUSHY, True),
         ({"type": "passes", "value": True}, CLEAN, True),
         ({"type": "passes"}, PUSHY, False),
         ({"type": "passes", "value": False}, PUSHY, True),

@@ -23,7 +23,15 @@ RuleName = Literal[
     "readability",
     "min_words",
     "mentions_incentive",
+    "plain_language",
+    "no_pressure",
+    "reader_first",
+    "concrete",
+    "quick_to_consume",
+    "risk_reducer",
+    "rewards_both_sides",
     "stage_fit",
+    "quality_model",
 ]
 
 

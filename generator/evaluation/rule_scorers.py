@@ -10,15 +10,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from generator.assets import Asset, SocialPost, channel_limits
+from generator.evaluation.signals import Signals, measure
 from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
+from generator.settings import PROJECT_ROOT
 
-_CTA = re.compile(
-    r"\b(sign up|join|book|get|grab|download|start|claim|reply|comment|share|follow|try|order|buy|visit|click|"
-    r"call|text|register|reserve|subscribe|enter|tap|watch|read|learn more|shop|apply|schedule|refer|invite|"
-    r"leave|tell|vote|send|use code|redeem|upgrade|add)\b",
-    re.I,
-)
 _PURCHASE = re.compile(
     r"\b(buy now|order now|add to cart|checkout|check out now|purchase|shop now|% off|discount|sale ends|"
     r"limited[- ]time offer|use code|pre-?order|book now and save|only \$)\b|[$£€]\s?\d",
@@ -39,6 +35,12 @@ class Subject(BaseModel):
     business: str | None = None
     profile: BusinessProfile | None = None
     asset: Asset | None = None
+    signals: Signals | None = None  # measured once by the Evaluator; measured on demand if absent
+
+    def measured(self) -> Signals:
+        if self.signals is None:
+            self.signals = measure(self.text, PROJECT_ROOT / "eval")
+        return self.signals
 
 
 class RuleResult(BaseModel):
@@ -63,10 +65,64 @@ def reading_grade(text: str) -> float:
 
 
 def has_cta(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = _CTA.search(s.text)
-    return RuleResult(
-        score=1.0 if found else 0.0, reason=f"asks to '{found.group(0)}'" if found else "no call to action"
-    )
+    found = s.measured().cta
+    return RuleResult(score=1.0 if found else 0.0, reason=f"asks to '{found[0]}'" if found else "no call to action")
+
+
+def _listed(found: list[str]) -> str:
+    return ", ".join(f"'{f}'" for f in dict.fromkeys(w.lower() for w in found))
+
+
+def plain_language(s: Subject, params: dict[str, Any]) -> RuleResult:
+    """Shows value instead of claiming it: no empty superlatives, corporate filler, shouting or '!!!'."""
+    m = s.measured()
+    faults = m.hype + m.generic + ["!"] * max(0, m.exclamations - int(params.get("exclamations", 1)))
+    faults += ["words in capitals"] * m.shouting
+    score = max(0.0, 1 - len(faults) / float(params.get("tolerance", 3)))
+    reason = f"vague or hyped: {_listed(faults)}" if faults else "plain, concrete language"
+    return RuleResult(score=round(score, 3), reason=reason)
+
+
+def no_pressure(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = s.measured().pressure
+    reason = f"pressure instead of a reason: {_listed(found)}" if found else "no fear or false urgency"
+    return RuleResult(score=max(0.0, 1 - 0.5 * len(found)), reason=reason)
+
+
+def reader_first(s: Subject, params: dict[str, Any]) -> RuleResult:
+    """Copy about the reader ('you') rather than about the business ('we', 'our')."""
+    m = s.measured()
+    share, wanted = m.reader_share, float(params.get("share", 0.6))
+    return RuleResult(score=round(min(1.0, share / wanted), 3), reason=f"'you' {m.you}x, 'we/our' {m.we}x")
+
+
+def concrete(s: Subject, params: dict[str, Any]) -> RuleResult:
+    """Specific details (amounts, times, counts) make a promise believable."""
+    n, wanted = s.measured().numbers, int(params.get("min", 2))
+    return RuleResult(score=round(min(1.0, n / wanted), 3), reason=f"{n} specific figures (amounts, times, counts)")
+
+
+def quick_to_consume(s: Subject, _: dict[str, Any]) -> RuleResult:
+    m = s.measured()
+    if m.long and not m.quick:
+        return RuleResult(score=0.0, reason=f"sounds long to get through: {_listed(m.long)}")
+    if m.long:
+        return RuleResult(score=0.4, reason=f"mixed: quick ({_listed(m.quick)}) but long ({_listed(m.long)})")
+    if m.quick:
+        return RuleResult(score=1.0, reason=f"signals small effort: {_listed(m.quick)}")
+    return RuleResult(score=0.6, reason="says nothing about the time or effort it takes")
+
+
+def risk_reducer(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = s.measured().risk_reducers
+    reason = f"lowers the risk: {_listed(found)}" if found else "no guarantee, refund or no-commitment promise"
+    return RuleResult(score=1.0 if found else 0.4, reason=reason)
+
+
+def rewards_both_sides(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = s.measured().friend_side
+    reason = f"the friend gets something too: {_listed(found)}" if found else "no reward for the friend"
+    return RuleResult(score=1.0 if found else 0.4, reason=reason)
 
 
 def no_purchase_ask(s: Subject, _: dict[str, Any]) -> RuleResult:
@@ -144,4 +200,11 @@ RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "readability": readability,
     "min_words": min_words,
     "mentions_incentive": mentions_incentive,
+    "plain_language": plain_language,
+    "no_pressure": no_pressure,
+    "reader_first": reader_first,
+    "concrete": concrete,
+    "quick_to_consume": quick_to_consume,
+    "risk_reducer": risk_reducer,
+    "rewards_both_sides": rewards_both_sides,
 }

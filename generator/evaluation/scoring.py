@@ -13,7 +13,9 @@ from pydantic import BaseModel
 from generator.errors import CVJError
 from generator.evaluation.criteria import Criterion, load_rubric
 from generator.evaluation.judge import Judge
+from generator.evaluation.quality_model import Judged, QualityScorer
 from generator.evaluation.rule_scorers import RULES, RuleResult, Subject
+from generator.evaluation.signals import measure
 from generator.evaluation.stage_fit import StageClassifier, StageFit
 from generator.settings import Settings
 
@@ -47,14 +49,20 @@ class AssetScore(BaseModel):
 
 
 class Evaluator:
-    """Scores subjects; the classifier and the judge are optional collaborators."""
+    """Scores subjects; the classifier, the offline quality model and the judge are optional collaborators."""
 
     def __init__(
-        self, *, settings: Settings, classifier: StageClassifier | None = None, judge: Judge | None = None
+        self,
+        *,
+        settings: Settings,
+        classifier: StageClassifier | None = None,
+        judge: Judge | None = None,
+        quality: QualityScorer | None = None,
     ) -> None:
         self.settings = settings
         self.classifier = classifier
         self.judge = judge
+        self.quality = quality
 
     def _stage_fit(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | None:
         if fit is None:
@@ -67,7 +75,9 @@ class Evaluator:
         # p == min_confidence scores 0.5 (the pass line of a required criterion); 2x that scores 1.0.
         return RuleResult(score=round(min(1.0, p / (2 * wanted)), 3), reason=reason)
 
-    def _result(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | str:
+    def _result(
+        self, criterion: Criterion, subject: Subject, fit: StageFit | None, verdict: Judged | None
+    ) -> RuleResult | str:
         """A result, or why there is none."""
         if criterion.scorer == "judge":
             if self.judge is None:
@@ -78,10 +88,14 @@ class Evaluator:
                 return f"judge failed: {exc.message[:120]}"
         if criterion.rule == "stage_fit":
             return self._stage_fit(criterion, subject, fit) or "no classifier"
+        if criterion.rule == "quality_model":
+            return RuleResult(score=verdict.score, reason=verdict.reason) if verdict else "no quality model"
         return RULES[str(criterion.rule)](subject, criterion.params) or "does not apply"
 
-    def _one(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> CriterionScore:
-        result = self._result(criterion, subject, fit)
+    def _one(
+        self, criterion: Criterion, subject: Subject, fit: StageFit | None, verdict: Judged | None
+    ) -> CriterionScore:
+        result = self._result(criterion, subject, fit, verdict)
         return CriterionScore(
             id=criterion.id,
             name=criterion.name,
@@ -92,11 +106,12 @@ class Evaluator:
             reason=result.reason if isinstance(result, RuleResult) else str(result),
         )
 
-    def score(self, subject: Subject, fit: StageFit | None = None) -> AssetScore:
+    def score(self, subject: Subject) -> AssetScore:
+        return self.score_many([subject])[0]
+
+    def _score(self, subject: Subject, fit: StageFit | None, verdict: Judged | None) -> AssetScore:
         rubric = load_rubric(self.settings.eval_dir / "criteria", subject.stage)
-        if fit is None and self.classifier is not None:
-            fit = self.classifier.classify([subject.text])[0]
-        scores = [self._one(c, subject, fit) for c in rubric.criteria]
+        scores = [self._one(c, subject, fit, verdict) for c in rubric.criteria]
         applied = [c for c in scores if c.score is not None]
         total = sum(c.weight for c in applied)
         value = sum(c.weight * (c.score or 0.0) for c in applied) / total if total else 0.0
@@ -113,11 +128,25 @@ class Evaluator:
     def score_many(
         self, subjects: list[Subject], *, on_scored: Callable[[AssetScore], None] | None = None
     ) -> list[AssetScore]:
-        """Batch: one classifier call for all texts; ``on_scored`` follows progress."""
-        fits = self.classifier.classify([s.text for s in subjects]) if self.classifier else [None] * len(subjects)
+        """Batch: texts embedded once, one classifier call; ``on_scored`` follows progress."""
+        texts = [s.text for s in subjects]
+        subjects = [
+            s.model_copy(update={"signals": s.signals or measure(s.text, self.settings.eval_dir)}) for s in subjects
+        ]
+        vectors = self.quality.embed(texts) if self.quality and texts else None
+        fits: list[StageFit | None] = [None] * len(subjects)
+        if self.classifier is not None:
+            fits = list(
+                self.classifier.classify(texts) if vectors is None else self.classifier.classify(texts, vectors=vectors)
+            )
+        verdicts: list[Judged | None] = [None] * len(subjects)
+        if self.quality is not None and vectors is not None:
+            p_stage = [f.scores.get(s.stage, 0.0) if f else 0.0 for f, s in zip(fits, subjects, strict=True)]
+            signals = [s.measured() for s in subjects]
+            verdicts = list(self.quality.model.judge(signals, p_stage, vectors, [s.stage for s in subjects]))
         results = []
-        for subject, fit in zip(subjects, fits, strict=True):
-            results.append(self.score(subject, fit))
+        for subject, fit, verdict in zip(subjects, fits, verdicts, strict=True):
+            results.append(self._score(subject, fit, verdict))
             if on_scored:
                 on_scored(results[-1])
         return results

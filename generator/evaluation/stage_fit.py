@@ -58,10 +58,12 @@ class StageClassifier:
         self.router = router
         self.embeddings = embeddings
 
-    def classify(self, texts: list[str]) -> list[StageFit]:
+    def classify(self, texts: list[str], *, vectors: np.ndarray | None = None) -> list[StageFit]:
+        """``vectors``: the texts' embeddings when the caller already has them."""
         if not texts:
             return []
-        vectors = np.array(self.embeddings.embed_documents(texts))
+        if vectors is None:
+            vectors = np.array(self.embeddings.embed_documents(texts))
         fits = []
         for probs in self.router.predict(texts, vectors):
             best = max(probs, key=probs.__getitem__)
