@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
@@ -46,6 +47,17 @@ def training_sentences(docs: Sequence[Document]) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+class RouterTuning(BaseModel):
+    """How the two models are fitted and mixed. Retrieval routes guide sentences (the defaults, measured on
+    eval/retrieval); the stage-fit classifier reads whole marketing texts and weighs its example texts
+    above the guide's sentences (chosen by cross-validation on eval/training/)."""
+
+    c: float = 10.0
+    text_weight: float = TEXT_WEIGHT
+    weight_from_index: int = 1 << 30  # rows from this index on get ``weight_from``
+    weight_from: float = 1.0
+
+
 def _vectorizer(words: dict[str, int] | None = None, characters: dict[str, int] | None = None) -> FeatureUnion:
     """Word and character n-grams: characters catch 'referrals' when the guide says 'referral'."""
     return FeatureUnion(
@@ -64,23 +76,35 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 class StageRouter:
     """P(stage | text) from words and meaning."""
 
-    def __init__(self, vectorizer: FeatureUnion, text_model: LogisticRegression, vector_model: LogisticRegression):
+    def __init__(
+        self,
+        vectorizer: FeatureUnion,
+        text_model: LogisticRegression,
+        vector_model: LogisticRegression,
+        text_weight: float = TEXT_WEIGHT,
+    ) -> None:
         self.vectorizer = vectorizer
         self.text_model = text_model
         self.vector_model = vector_model
+        self.text_weight = text_weight
 
     @classmethod
-    def train(cls, texts: list[str], labels: list[str], vectors: np.ndarray) -> StageRouter:
+    def train(
+        cls, texts: list[str], labels: list[str], vectors: np.ndarray, *, tuning: RouterTuning | None = None
+    ) -> StageRouter:
+        tuning = tuning or RouterTuning()
+        weights = np.array([tuning.weight_from if i >= tuning.weight_from_index else 1.0 for i in range(len(texts))])
         vectorizer = _vectorizer()
-        text_model = LogisticRegression(C=10, max_iter=3000).fit(vectorizer.fit_transform(texts), labels)
-        vector_model = LogisticRegression(C=10, max_iter=3000).fit(_unit(vectors), labels)
-        return cls(vectorizer, text_model, vector_model)
+        text_model = LogisticRegression(C=tuning.c, max_iter=3000)
+        text_model.fit(vectorizer.fit_transform(texts), labels, sample_weight=weights)
+        vector_model = LogisticRegression(C=tuning.c, max_iter=3000).fit(_unit(vectors), labels, sample_weight=weights)
+        return cls(vectorizer, text_model, vector_model, tuning.text_weight)
 
     def predict(self, texts: list[str], vectors: np.ndarray) -> list[dict[str, float]]:
         """One {stage: probability} per text, probabilities summing to 1."""
         by_text = self.text_model.predict_proba(self.vectorizer.transform(texts))
         by_vector = self.vector_model.predict_proba(_unit(np.asarray(vectors, dtype=float)))
-        mixed = TEXT_WEIGHT * by_text + (1 - TEXT_WEIGHT) * by_vector
+        mixed = self.text_weight * by_text + (1 - self.text_weight) * by_vector
         classes = [str(c) for c in self.text_model.classes_]
         return [dict(zip(classes, (float(p) for p in row), strict=True)) for row in mixed]
 
@@ -91,6 +115,7 @@ class StageRouter:
         meta = {
             "vocabulary": [{k: int(v) for k, v in t.vocabulary_.items()} for t in (words, characters)],
             "classes": [str(c) for c in self.text_model.classes_],
+            "text_weight": self.text_weight,
         }
         tmp = path.with_suffix(".tmp.npz")
         np.savez(
@@ -118,7 +143,7 @@ class StageRouter:
             model.classes_ = classes
             model.coef_ = data[f"{prefix}_coef"]
             model.intercept_ = data[f"{prefix}_intercept"]
-        return cls(vectorizer, text_model, vector_model)
+        return cls(vectorizer, text_model, vector_model, float(meta.get("text_weight", TEXT_WEIGHT)))
 
 
 def router_for(docs: Sequence[Document], *, embeddings: Embeddings, embedding_id: str, cache_dir: Path) -> StageRouter:
@@ -128,13 +153,21 @@ def router_for(docs: Sequence[Document], *, embeddings: Embeddings, embedding_id
 
 
 def cached_router(
-    texts: list[str], labels: list[str], *, embeddings: Embeddings, embedding_id: str, cache_dir: Path
+    texts: list[str],
+    labels: list[str],
+    *,
+    embeddings: Embeddings,
+    embedding_id: str,
+    cache_dir: Path,
+    tuning: RouterTuning | None = None,
 ) -> StageRouter:
-    """A router trained on these labelled texts, cached by a hash of them and of the embedding model."""
-    digest = hashlib.sha1(json.dumps([embedding_id, texts, labels]).encode("utf-8")).hexdigest()[:16]
+    """A router trained on these labelled texts, cached by a hash of them, the tuning and the embedding model."""
+    tuning = tuning or RouterTuning()
+    key = [embedding_id, texts, labels, tuning.model_dump()]
+    digest = hashlib.sha1(json.dumps(key).encode("utf-8")).hexdigest()[:16]
     path = cache_dir / f"stage-router-{digest}.npz"
     if path.exists():
         return StageRouter.load(path)
-    router = StageRouter.train(texts, labels, np.array(embeddings.embed_documents(texts)))
+    router = StageRouter.train(texts, labels, np.array(embeddings.embed_documents(texts)), tuning=tuning)
     router.save(path)
     return router

@@ -18,10 +18,15 @@ from pydantic import BaseModel, Field
 from generator.errors import DocumentError
 from generator.knowledge import knowledge_documents
 from generator.settings import Settings
-from generator.stage_router import StageRouter, cached_router, training_sentences
+from generator.stage_router import RouterTuning, StageRouter, cached_router, training_sentences
 from generator.stages import STAGE_IDS
 
-TRAINING_FILE = Path("training") / "stage_examples.jsonl"
+TRAINING_GLOB = "training/stage_examples*.jsonl"
+# Chosen by 5-fold cross-validation on the training examples (guide always in), never on eval/labelled/:
+# 0.930 accuracy against 0.913 for the retrieval router's settings.
+CLASSIFIER_C = 3.0
+CLASSIFIER_TEXT_WEIGHT = 0.8
+EXAMPLE_WEIGHT = 3.0
 
 
 class StageFit(BaseModel):
@@ -44,10 +49,13 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
 
 
 def training_examples(eval_dir: Path) -> tuple[list[str], list[str]]:
-    path = eval_dir / TRAINING_FILE
-    if not path.exists():
-        return [], []
-    rows = [r for r in read_jsonl(path) if r.get("stage") in STAGE_IDS and r.get("text")]
+    """Every eval/training/stage_examples*.jsonl, in name order."""
+    rows = [
+        r
+        for path in sorted(eval_dir.glob(TRAINING_GLOB))
+        for r in read_jsonl(path)
+        if r.get("stage") in STAGE_IDS and r.get("text")
+    ]
     return [str(r["text"]) for r in rows], [str(r["stage"]) for r in rows]
 
 
@@ -83,7 +91,13 @@ def train_classifier(
     example_texts, example_labels = training_examples(settings.eval_dir)
     texts = guide_texts + example_texts + extra[0]
     labels = guide_labels + example_labels + extra[1]
+    tuning = RouterTuning(
+        c=CLASSIFIER_C,
+        text_weight=CLASSIFIER_TEXT_WEIGHT,
+        weight_from_index=len(guide_texts),
+        weight_from=EXAMPLE_WEIGHT,
+    )
     router = cached_router(
-        texts, labels, embeddings=embeddings, embedding_id=embedding_id, cache_dir=settings.cache_dir
+        texts, labels, embeddings=embeddings, embedding_id=embedding_id, cache_dir=settings.cache_dir, tuning=tuning
     )
     return StageClassifier(router, embeddings)
