@@ -282,11 +282,15 @@ def eval_run(
 @friendly_errors
 def eval_calibrate(
     judge: Annotated[bool, typer.Option("--judge/--no-judge", help="Include the LLM judge (slow offline).")] = False,
-    snippets: Annotated[Path | None, typer.Option(help="Stage-labelled snippets (JSONL).")] = None,
-    pairs: Annotated[Path | None, typer.Option(help="Good-vs-bad pairs (JSONL).")] = None,
+    snippets: Annotated[
+        list[Path] | None, typer.Option(help="Stage-labelled snippets (JSONL); repeat for several files.")
+    ] = None,
+    pairs: Annotated[
+        list[Path] | None, typer.Option(help="Good-vs-bad pairs (JSONL); repeat for several files.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The eval's own accuracy on labelled sets: stage fit, pairwise, per-criterion agreement."""
+    """The eval's own accuracy on labelled sets (default: every eval/labelled/*snippets*.jsonl and *pairs*.jsonl)."""
     settings = settings_or_error()
     labelled = settings.eval_dir / "labelled"
     with err.status("Calibrating..."), open_evaluator(settings, judge=judge) as evaluator:
@@ -294,8 +298,8 @@ def eval_calibrate(
         report = calibrate(
             evaluator=evaluator,
             classifier=evaluator.classifier,
-            snippets_file=snippets or labelled / "stage_snippets.jsonl",
-            pairs_file=pairs or labelled / "pairs.jsonl",
+            snippets_files=snippets or sorted(labelled.glob("*snippets*.jsonl")),
+            pairs_files=pairs or sorted(labelled.glob("*pairs*.jsonl")),
         )
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
@@ -307,6 +311,8 @@ def eval_calibrate(
     table.add_row(f"pairwise accuracy ({report.pairs} pairs)", f"{report.pairwise_accuracy:.3f}")
     for stage_id, value in report.pairwise_per_stage.items():
         table.add_row(f"  pairwise · {stage_id}", f"{value:.3f}")
+    for figures in report.sets:
+        table.add_row(f"file {figures.file} ({figures.items})", f"{figures.accuracy:.3f}")
     out.print(table)
     crit = Table("criterion", "pairs", "agreement (good ≥ bad)", "strict (good > bad)", title="Per-criterion agreement")
     for key, agreement in report.criteria.items():

@@ -3,6 +3,9 @@
 - stage fit accuracy: stage-labelled snippets -> does the classifier name the right stage?
 - pairwise accuracy: good-vs-bad pairs -> does the good one score higher?
 - per-criterion agreement: for each criterion, how often it ranks the pair the right way.
+
+Several files may be given (sets written by different people); figures are pooled, and each file's
+own accuracy is reported too so one author's style cannot hide another's.
 """
 
 from __future__ import annotations
@@ -40,6 +43,14 @@ class CriterionAgreement(BaseModel):
     strict: float = Field(description="Share of pairs where the good text scored strictly higher")
 
 
+class SetFigures(BaseModel):
+    """One labelled file's own figure."""
+
+    file: str
+    items: int
+    accuracy: float
+
+
 class CalibrationReport(BaseModel):
     snippets: int
     stage_fit_accuracy: float
@@ -50,6 +61,8 @@ class CalibrationReport(BaseModel):
     pairwise_per_stage: dict[str, float]
     criteria: dict[str, CriterionAgreement]
     judge: bool
+    quality_model: bool = False
+    sets: list[SetFigures] = Field(default_factory=list, description="Stage fit and pairwise accuracy per file")
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -62,38 +75,49 @@ def _load(path: Path, model: type[T]) -> list[T]:
         raise DocumentError(f"{path} is not a valid labelled set: {exc}") from None
 
 
+def _mean(values: list[bool]) -> float:
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
 def calibrate(
-    *, evaluator: Evaluator, classifier: StageClassifier, snippets_file: Path, pairs_file: Path
+    *, evaluator: Evaluator, classifier: StageClassifier, snippets_files: list[Path], pairs_files: list[Path]
 ) -> CalibrationReport:
-    snippets = _load(snippets_file, LabelledSnippet)
-    fits = classifier.classify([s.text for s in snippets])
     right: dict[str, list[bool]] = defaultdict(list)
     confusions: dict[str, int] = defaultdict(int)
-    for snippet, fit in zip(snippets, fits, strict=True):
-        right[snippet.stage].append(fit.stage == snippet.stage)
-        if fit.stage != snippet.stage:
-            confusions[f"{snippet.stage}->{fit.stage}"] += 1
-
-    pairs = _load(pairs_file, LabelledPair)
-    subjects = [Subject(stage=p.stage, text=t, business=p.business) for p in pairs for t in (p.good, p.bad)]
-    scores = evaluator.score_many(subjects)
     ordered: dict[str, list[bool]] = defaultdict(list)
     per_criterion: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for pair, good, bad in zip(pairs, scores[0::2], scores[1::2], strict=True):
-        ordered[pair.stage].append(good.score > bad.score)
-        for g, b in zip(good.criteria, bad.criteria, strict=True):
-            if g.score is not None and b.score is not None:
-                per_criterion[f"{pair.stage}.{g.id}"].append((g.score, b.score))
-
-    def mean(values: list[bool]) -> float:
-        return round(sum(values) / len(values), 4) if values else 0.0
+    sets: list[SetFigures] = []
+    snippet_count = pair_count = 0
+    for path in snippets_files:
+        snippets = _load(path, LabelledSnippet)
+        fits = classifier.classify([s.text for s in snippets])
+        hits = [fit.stage == snippet.stage for snippet, fit in zip(snippets, fits, strict=True)]
+        for snippet, fit, hit in zip(snippets, fits, hits, strict=True):
+            right[snippet.stage].append(hit)
+            if not hit:
+                confusions[f"{snippet.stage}->{fit.stage}"] += 1
+        sets.append(SetFigures(file=path.name, items=len(snippets), accuracy=_mean(hits)))
+        snippet_count += len(snippets)
+    for path in pairs_files:
+        pairs = _load(path, LabelledPair)
+        subjects = [Subject(stage=p.stage, text=t, business=p.business) for p in pairs for t in (p.good, p.bad)]
+        scores = evaluator.score_many(subjects)
+        wins = [good.score > bad.score for good, bad in zip(scores[0::2], scores[1::2], strict=True)]
+        for pair, good, bad, win in zip(pairs, scores[0::2], scores[1::2], wins, strict=True):
+            ordered[pair.stage].append(win)
+            for g, b in zip(good.criteria, bad.criteria, strict=True):
+                if g.score is not None and b.score is not None:
+                    per_criterion[f"{pair.stage}.{g.id}"].append((g.score, b.score))
+        sets.append(SetFigures(file=path.name, items=len(pairs), accuracy=_mean(wins)))
+        pair_count += len(pairs)
+    mean = _mean
 
     return CalibrationReport(
-        snippets=len(snippets),
+        snippets=snippet_count,
         stage_fit_accuracy=mean([v for vs in right.values() for v in vs]),
         stage_fit_per_stage={s: mean(v) for s, v in right.items()},
         confusions=dict(sorted(confusions.items(), key=lambda kv: -kv[1])),
-        pairs=len(pairs),
+        pairs=pair_count,
         pairwise_accuracy=mean([v for vs in ordered.values() for v in vs]),
         pairwise_per_stage={s: mean(v) for s, v in ordered.items()},
         criteria={
@@ -103,4 +127,6 @@ def calibrate(
             for key, v in sorted(per_criterion.items())
         },
         judge=evaluator.judge is not None,
+        quality_model=evaluator.quality is not None,
+        sets=sets,
     )
