@@ -105,6 +105,19 @@ def test_eval_classify_and_score_keep_input_order(data_dir: Path, tmp_path: Path
     results = json.loads(scored.stdout)
     assert [r["stage"] for r in results] == ["promote", "advocate", "subscribe"]
     assert all(0 <= r["score"] <= 1 and r["criteria"] for r in results)
+    quality = [next(c for c in r["criteria"] if c["id"] == "quality") for r in results]
+    assert all(q["score"] is not None and "quality model" in q["reason"] for q in quality)
+
+
+def test_eval_calibrate_meets_its_targets_on_every_labelled_set(data_dir: Path) -> None:
+    """Deterministic (no LLM): the classifier and the quality model on sets they never trained on."""
+    result = _cli("eval", "calibrate", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["snippets"] >= 400 and report["pairs"] >= 130 and report["quality_model"] is True
+    assert {s["file"] for s in report["sets"]} >= {"stage_snippets.jsonl", "pairs.jsonl", "holdout_pairs.jsonl"}
+    assert report["stage_fit_accuracy"] >= 0.9 and report["pairwise_accuracy"] >= 0.95
+    assert all(s["accuracy"] >= 0.9 for s in report["sets"])
 
 
 def test_eval_rejects_a_broken_file(tmp_path: Path) -> None:
