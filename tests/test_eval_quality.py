@@ -45,6 +45,7 @@ def test_a_broken_signals_file_is_a_clear_error(tmp_path: Path) -> None:
         ("risk_reducer", "Not happy? Full refund, no questions asked.", "Pay in full upfront."),
         ("rewards_both_sides", "You get $10 and your friend gets $10.", "Refer people and earn points."),
         ("concrete", "Save 2 hours a week with a 5-minute setup.", "Save time with an easy setup."),
+        ("has_cta", "Pop your email in below.", "It was lovely to see you."),
     ],
 )
 def test_craft_rules_tell_good_from_bad(rule: str, good: str, bad: str) -> None:

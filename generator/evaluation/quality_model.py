@@ -29,7 +29,45 @@ from generator.stages import STAGE_IDS, StageId
 PAIRS_FILE = Path("training") / "pairs.jsonl"
 NAMES = [*FEATURE_NAMES, "stage_fit", "stage_direction", "overall_direction"]
 FOLDS = 5
+Z_LIMIT = 3.0
 C = 0.3  # L2 strength, chosen by cross-validation on the training pairs
+
+
+# What each feature means to a copywriter, when the text has more of it than usual and when less, and
+# whether more is better (+1) or worse (-1): the reasons (and so the revision critique) use these words.
+LABELS = {
+    "cta": ("a clear call to action", "no clear call to action", 1),
+    "numbers": ("specific figures", "few specific figures", 1),
+    "reader_share": ("talking to the reader", "talking about the business", 1),
+    "exclamations": ("exclamation marks", "few exclamation marks", -1),
+    "shouting": ("words in capitals", "no words in capitals", -1),
+    "hype": ("hype words", "no hype", -1),
+    "generic": ("vague corporate phrasing", "no corporate filler", -1),
+    "pressure": ("pressure or false urgency", "no pressure", -1),
+    "quick": ("a small stated effort", "no stated effort", 1),
+    "long": ("signs of a long slog", "no sign of a slog", -1),
+    "risk_reducers": ("risk reducers", "no risk reducer", 1),
+    "friend_side": ("a reward for the friend", "no reward for the friend", 1),
+    "questions": ("questions to the reader", "no questions", 1),
+    "stage_fit": ("reads clearly as this stage", "reads like another stage", 1),
+    "stage_direction": ("close to strong drafts of this stage", "far from strong drafts of this stage", 1),
+    "overall_direction": ("close to strong drafts in general", "far from strong drafts in general", 1),
+}
+
+
+def _explain(w: np.ndarray, z: np.ndarray) -> tuple[list[str], list[str]]:
+    """The two features that helped most and hurt most, skipping any whose learned effect runs against
+    common sense for this text (a reason must make sense to the copywriter who reads it)."""
+    contributions = w * z
+    helps, hurts = [], []
+    for i in np.argsort(-np.abs(contributions)):
+        more, less, sign = LABELS[NAMES[i]]
+        if abs(contributions[i]) < 0.1 or np.sign(contributions[i]) != np.sign(sign * z[i]):
+            continue
+        target = helps if contributions[i] > 0 else hurts
+        if len(target) < 2:
+            target.append(more if z[i] >= 0 else less)
+    return helps, hurts
 
 
 class TrainingPair(BaseModel):
@@ -54,6 +92,10 @@ def load_pairs(eval_dir: Path) -> list[TrainingPair]:
         return TypeAdapter(list[TrainingPair]).validate_python(read_jsonl(path))
     except ValidationError as exc:
         raise DocumentError(f"{path} is not a valid pairs file: {exc}") from None
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-max(-60.0, min(60.0, x))))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -92,10 +134,11 @@ class QualityModel:
         weights: np.ndarray,
         directions: np.ndarray,
         offsets: np.ndarray,
+        slope: float,
         pairs: int,
     ) -> None:
         self.mean, self.scale, self.weights = mean, scale, weights
-        self.directions, self.offsets, self.pairs = directions, offsets, pairs
+        self.directions, self.offsets, self.slope, self.pairs = directions, offsets, slope, pairs
 
     @staticmethod
     def raw_features(
@@ -111,29 +154,31 @@ class QualityModel:
             ]
         )
 
+    def _standard(self, x: np.ndarray) -> np.ndarray:
+        """Standard scores, clipped: a text far outside the training drafts must not dominate on one feature."""
+        return np.clip((x - self.mean) / self.scale, -Z_LIMIT, Z_LIMIT)
+
     def _logits(self, x: np.ndarray, stages: Sequence[str]) -> np.ndarray:
-        return _expand((x - self.mean) / self.scale, stages) @ self.weights
+        return _expand(self._standard(x), stages) @ self.weights
 
     def judge(
         self, signals: Sequence[Signals], fit_p: Sequence[float], vectors: np.ndarray, stages: Sequence[str]
     ) -> list[Judged]:
         x = self.raw_features(signals, fit_p, np.asarray(vectors), stages, self.directions)
         logits = self._logits(x, stages)
-        z = (x - self.mean) / self.scale
+        z = self._standard(x)
         results = []
         for row, stage in enumerate(stages):
             k = STAGE_IDS.index(stage)
             n = len(NAMES)
             w = self.weights[:n] + self.weights[n * (k + 1) : n * (k + 2)]
-            contributions = w * z[row]
-            helps = [NAMES[i] for i in np.argsort(-contributions)[:2] if contributions[i] > 0.1]
-            hurts = [NAMES[i] for i in np.argsort(contributions)[:2] if contributions[i] < -0.1]
-            score = 1 / (1 + math.exp(-(logits[row] - self.offsets[k])))
+            helps, hurts = _explain(w, z[row])
+            score = _sigmoid(self.slope * (logits[row] - self.offsets[k]))
             reason = f"offline quality model ({self.pairs} training pairs)"
             if helps:
-                reason += f"; helped by {', '.join(h.replace('_', ' ') for h in helps)}"
+                reason += f"; helped by {', '.join(helps)}"
             if hurts:
-                reason += f"; held back by {', '.join(h.replace('_', ' ') for h in hurts)}"
+                reason += f"; held back by {', '.join(hurts)}"
             results.append(Judged(score=round(score, 4), reason=reason))
         return results
 
@@ -158,18 +203,48 @@ class QualityModel:
                 target[held] = cls.raw_features(
                     [s for s, h in zip(sig, held, strict=True) if h], np.asarray(fit)[held], vec[held], picked, dirs
                 )
+        # Weights and per-stage offsets from every pair; the slope that turns a logit into a probability
+        # from out-of-fold logits (Platt scaling), so absolute scores are not overconfident.
+        model = cls._fit(xg, xb, stages, c, directions=_directions(stages, good[2], bad[2]), slope=1.0)
+        held_logits, held_stages = [], []
+        for fold in range(FOLDS):
+            rest = folds != fold
+            part = cls._fit(
+                xg[rest],
+                xb[rest],
+                [s for s, r in zip(stages, rest, strict=True) if r],
+                c,
+                directions=model.directions,
+                slope=1.0,
+            )
+            picked = [s for s, r in zip(stages, rest, strict=True) if not r]
+            for x in (xg[~rest], xb[~rest]):
+                offsets = np.array([part.offsets[STAGE_IDS.index(s)] for s in picked])
+                held_logits.append(part._logits(x, picked) - offsets)
+            held_stages += picked
+        n_held = len(held_stages)
+        logits = np.concatenate([np.concatenate(held_logits[0::2]), np.concatenate(held_logits[1::2])])
+        platt = LogisticRegression(fit_intercept=False).fit(logits[:, None], np.r_[np.ones(n_held), np.zeros(n_held)])
+        model.slope = float(platt.coef_[0, 0])
+        return model
+
+    @classmethod
+    def _fit(
+        cls, xg: np.ndarray, xb: np.ndarray, stages: list[str], c: float, *, directions: np.ndarray, slope: float
+    ) -> QualityModel:
         both = np.vstack([xg, xb])
         mean, scale = both.mean(axis=0), both.std(axis=0) + 1e-6
         diff = _expand((xg - mean) / scale, stages) - _expand((xb - mean) / scale, stages)
         lr = LogisticRegression(C=c, fit_intercept=False, max_iter=5000)
-        lr.fit(np.vstack([diff, -diff]), np.r_[np.ones(len(pairs)), np.zeros(len(pairs))])
+        lr.fit(np.vstack([diff, -diff]), np.r_[np.ones(len(stages)), np.zeros(len(stages))])
         model = cls(
             mean=mean,
             scale=scale,
             weights=lr.coef_[0],
-            directions=_directions(stages, good[2], bad[2]),
+            directions=directions,
             offsets=np.zeros(len(STAGE_IDS)),
-            pairs=len(pairs),
+            slope=slope,
+            pairs=len(stages),
         )
         logits = model._logits(both, stages + stages)
         model.offsets = np.array(

@@ -88,14 +88,15 @@ class Signals(BaseModel):
         return (self.you + 0.5) / (self.you + self.we + 1)
 
     def features(self) -> list[float]:
-        """A fixed-length numeric view for the quality model (log-scaled counts)."""
+        """A fixed-length numeric view for the quality model (log-scaled counts). Length is left out on
+        purpose: the training drafts are 30-110 words, and a model that learns "longer is better" there
+        punishes every short post."""
 
         def log(n: int) -> float:
             return math.log1p(n)
 
         return [
             1.0 if self.cta else 0.0,
-            log(self.words),
             log(self.numbers),
             self.reader_share,
             log(self.exclamations),
@@ -108,13 +109,12 @@ class Signals(BaseModel):
             log(len(self.risk_reducers)),
             log(len(self.friend_side)),
             log(self.questions),
-            self.words / max(1, self.sentences) / 20,
         ]
 
 
 FEATURE_NAMES = [
-    "cta", "words", "numbers", "reader_share", "exclamations", "shouting", "hype", "generic", "pressure",
-    "quick", "long", "risk_reducers", "friend_side", "questions", "sentence_length",
+    "cta", "numbers", "reader_share", "exclamations", "shouting", "hype", "generic", "pressure",
+    "quick", "long", "risk_reducers", "friend_side", "questions",
 ]  # fmt: skip
 
 
