@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.assets import ASSET_TYPES
+from generator.charts import StageBar, stage_bar_chart_svg
 from generator.errors import ConfigError
 from generator.kit_models import KitEntry, KitReport
 from generator.stages import STAGE_IDS, Stage, load_stages
@@ -521,57 +522,11 @@ def _html_table(
 
 
 def score_chart_svg(chart: list[tuple[str, str, float | None]], *, pass_line: float = PASS_LINE) -> str:
-    """An inline SVG bar chart: one bar per stage, values shown, a dashed pass line; no score = empty bar."""
-    width, height = 720, 280
-    left, right, top, bottom = 44, 16, 24, 48
-    plot_w, plot_h = width - left - right, height - top - bottom
-    slot = plot_w / max(len(chart), 1)
-    bar_w = slot * 0.6
-
-    def y(value: float) -> float:
-        return top + plot_h * (1 - max(0.0, min(1.0, value)))
-
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="12">',
-        '<title id="chart-title">Eval score per stage</title>',
+    """One bar per stage in the stage's colour, values shown, a dashed pass line; no score = n/a."""
+    bars = [
+        StageBar(stage_id, name, score, STAGE_COLOURS.get(stage_id, _DEFAULT_COLOUR)) for stage_id, name, score in chart
     ]
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e2e8f0"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="#64748b">{tick:.2f}</text>'
-        )
-    for i, (stage_id, name, score) in enumerate(chart):
-        x = left + slot * i + (slot - bar_w) / 2
-        cx = x + bar_w / 2
-        colour = STAGE_COLOURS.get(stage_id, _DEFAULT_COLOUR)
-        parts.append(
-            f'<rect x="{x:.1f}" y="{top}" width="{bar_w:.1f}" height="{plot_h}" fill="none" '
-            f'stroke="{colour}" stroke-opacity="0.35" rx="3"/>'
-        )
-        if score is None:
-            label, label_y = "n/a", top + plot_h - 6
-        else:
-            top_y = y(score)
-            parts.append(
-                f'<rect x="{x:.1f}" y="{top_y:.1f}" width="{bar_w:.1f}" height="{top + plot_h - top_y:.1f}" '
-                f'fill="{colour}" rx="3"/>'
-            )
-            label, label_y = f"{score:.2f}", max(top_y - 5, 12)
-        parts.append(
-            f'<text x="{cx:.1f}" y="{label_y:.1f}" text-anchor="middle" font-weight="600" fill="#1e293b">'
-            f"{_e(label)}</text>"
-            f'<text x="{cx:.1f}" y="{top + plot_h + 18}" text-anchor="middle" fill="#1e293b">{_e(name)}</text>'
-        )
-    line_y = y(pass_line)
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{line_y:.1f}" y2="{line_y:.1f}" stroke="#b91c1c" '
-        f'stroke-width="1.5" stroke-dasharray="6 4"/>'
-        f'<text x="{width - right - 4}" y="{line_y - 5:.1f}" text-anchor="end" fill="#b91c1c" '
-        f'font-weight="600">pass {pass_line:.2f}</text>'
-    )
-    parts.append("</svg>")
-    return "".join(parts)
+    return stage_bar_chart_svg(bars, title="Eval score per stage", pass_line=pass_line)
 
 
 def _html_asset(asset: _AssetView) -> str:

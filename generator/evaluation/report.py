@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from generator.charts import StageBar, stage_bar_chart_svg
 from generator.evaluation.scoring import AssetScore, CriterionScore
 from generator.evaluation.suite import AssertionResult, CaseResult, SuiteReport
 from generator.stages import STAGE_IDS
@@ -169,52 +170,12 @@ _BAR_FILL = {"good": "#2da44e", "fair": "#d4a72c", "poor": "#e5534b"}
 
 
 def stage_chart_svg(means: dict[str, float]) -> str:
-    """An inline SVG bar chart of the mean rubric score per stage (all 8 stages; n/a where none ran)."""
-    width, height, left, top, bottom = 760, 280, 44, 20, 46
-    plot_h, slot = height - top - bottom, (width - left - 10) / len(STAGE_IDS)
-    bar_w = slot * 0.58
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="chart-title" font-family="system-ui, sans-serif">',
-        '<title id="chart-title">Mean rubric score per stage</title>',
+    """The mean rubric score per stage (all 8 stages; n/a where none ran), coloured by how good it is."""
+    bars = [
+        StageBar(stage, stage.capitalize(), means.get(stage), _BAR_FILL[_score_class(means.get(stage, 0.0))], str(i))
+        for i, stage in enumerate(STAGE_IDS, 1)
     ]
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        y = top + plot_h * (1 - tick)
-        dash = "" if tick in (0, 1.0) else ' stroke-dasharray="3 3"'
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#d1d9e0" stroke-width="1"{dash}/>'
-        )
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#59636e">{tick:g}</text>'
-        )
-    for i, stage in enumerate(STAGE_IDS):
-        x = left + slot * i + (slot - bar_w) / 2
-        cx = x + bar_w / 2
-        value = means.get(stage)
-        if value is None:
-            parts.append(
-                f'<rect x="{x:.1f}" y="{top + plot_h - 2:.1f}" width="{bar_w:.1f}" height="2" fill="#d1d9e0"/>'
-                f'<text x="{cx:.1f}" y="{top + plot_h - 8:.1f}" text-anchor="middle" font-size="12" '
-                f'fill="#59636e">n/a</text>'
-            )
-        else:
-            h = max(1.0, plot_h * max(0.0, min(1.0, value)))
-            y = top + plot_h - h
-            parts.append(
-                f'<rect class="chart-bar" data-stage="{stage}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                f'height="{h:.1f}" rx="3" fill="{_BAR_FILL[_score_class(value)]}">'
-                f"<title>{escape(stage)}: {value:.2f}</title></rect>"
-                f'<text x="{cx:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="13" font-weight="600" '
-                f'fill="#1f2328">{value:.2f}</text>'
-            )
-        parts.append(
-            f'<text x="{cx:.1f}" y="{height - bottom + 20:.1f}" text-anchor="middle" font-size="13" '
-            f'fill="#1f2328">{escape(stage.capitalize())}</text>'
-            f'<text x="{cx:.1f}" y="{height - bottom + 36:.1f}" text-anchor="middle" font-size="11" '
-            f'fill="#59636e">{i + 1}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    return stage_bar_chart_svg(bars, title="Mean rubric score per stage")
 
 
 def _bar(value: float) -> str:
