@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from generator.errors import ProfileError
+from generator.validation import describe_errors
 
 MAX_PROFILE_BYTES = 256 * 1024
 
@@ -105,17 +106,6 @@ class BusinessProfile(_Strict):
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).strip()
 
 
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for err in error.errors()[:8]:
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  - {where}: {err['msg']}")
-    more = error.error_count() - len(lines)
-    if more > 0:
-        lines.append(f"  - ... and {more} more")
-    return "\n".join(lines)
-
-
 def profile_from_data(data: Any, *, source: str = "profile") -> BusinessProfile:
     """Validate already-parsed data; errors name each bad field."""
     if not isinstance(data, dict):
@@ -124,7 +114,7 @@ def profile_from_data(data: Any, *, source: str = "profile") -> BusinessProfile:
         return BusinessProfile.model_validate(data)
     except ValidationError as exc:
         raise ProfileError(
-            f"{source} is not a valid business profile:\n{_describe(exc)}",
+            f"{source} is not a valid business profile:\n{describe_errors(exc)}",
             details=exc.errors(include_url=False, include_context=False, include_input=False),
         ) from None
 

@@ -42,6 +42,7 @@ from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
 from generator.profile import BusinessProfile, load_profile
 from generator.stages import STAGE_IDS, StageId, parse_stage_id
+from generator.validation import Location, describe_errors, dotted
 
 AssertionType = Literal[
     "score-min", "passes", "criterion", "stage-fit", "contains", "not-contains", "max-length", "llm-rubric"
@@ -191,31 +192,16 @@ class Suite(_Strict):
         return self
 
 
-def _where(loc: tuple[int | str, ...], data: object) -> str:
-    """'cases[3] "Lead magnet ...".assert[0].value' from a pydantic error location."""
-    parts: list[str] = []
-    for i, item in enumerate(loc):
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
-            if loc[:i] == ("cases",) and isinstance(data, dict):
-                cases = data.get("cases")
-                case = cases[item] if isinstance(cases, list) and item < len(cases) else None
-                if isinstance(case, dict) and isinstance(case.get("description"), str):
-                    parts[-1] += f' "{case["description"][:50]}"'
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
-
-
-def describe_errors(error: ValidationError, data: object, *, limit: int = 10) -> str:
-    lines = []
-    for err in error.errors()[:limit]:
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {_where(loc, data)}: {msg}")
-    if error.error_count() > limit:
-        lines.append(f"  - ... and {error.error_count() - limit} more")
-    return "\n".join(lines)
+def _where(loc: Location, data: object) -> str:
+    """'cases[3] "Lead magnet ...".assert[0].value': the case's description helps find it in a long file."""
+    path = dotted(loc)
+    if len(loc) > 1 and loc[0] == "cases" and isinstance(loc[1], int) and isinstance(data, dict):
+        cases = data.get("cases")
+        case = cases[loc[1]] if isinstance(cases, list) and loc[1] < len(cases) else None
+        if isinstance(case, dict) and isinstance(case.get("description"), str):
+            head = f"cases[{loc[1]}]"
+            path = f'{head} "{case["description"][:50]}"{path.removeprefix(head)}'
+    return path
 
 
 def parse_suite(data: object, *, source: str = "suite") -> Suite:
@@ -225,7 +211,7 @@ def parse_suite(data: object, *, source: str = "suite") -> Suite:
         return Suite.model_validate(data)
     except ValidationError as exc:
         raise DocumentError(
-            f"{source} is not a valid eval suite:\n{describe_errors(exc, data)}",
+            f"{source} is not a valid eval suite:\n{describe_errors(exc, data, limit=10, where=_where)}",
             details=exc.errors(include_url=False, include_context=False, include_input=False),
         ) from None
 
