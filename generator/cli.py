@@ -26,7 +26,8 @@ from generator.evaluation.calibration import calibrate
 from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.report import render_html, render_terminal
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
-from generator.evaluation.suite import load_suite, run_suite, suite_drafter
+from generator.evaluation.suite import run_suite, suite_drafter
+from generator.evaluation.suite_file import load_suite
 from generator.export import FORMATS, export_kit
 from generator.improve import best_version, draft_until
 from generator.ingest import load_documents

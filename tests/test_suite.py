@@ -19,16 +19,8 @@ from generator.evaluation.report import render_html, render_terminal, stage_char
 from generator.evaluation.rule_scorers import RuleResult, Subject
 from generator.evaluation.scoring import Evaluator
 from generator.evaluation.stage_fit import StageFit
-from generator.evaluation.suite import (
-    Case,
-    CaseResult,
-    Suite,
-    SuiteReport,
-    load_suite,
-    parse_suite,
-    run_suite,
-    suite_drafter,
-)
+from generator.evaluation.suite import CaseResult, SuiteReport, run_suite, suite_drafter
+from generator.evaluation.suite_file import Case, Suite, load_suite, parse_suite
 from generator.settings import PROJECT_ROOT, Settings
 from generator.stages import STAGE_IDS
 from tests.test_chains import GOOD_POST
