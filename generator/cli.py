@@ -19,7 +19,7 @@ from rich.table import Table
 from generator import local_llm
 from generator.assets import asset_types_for
 from generator.chains import draft_variants
-from generator.drafts import Draft, DraftRequest, load_draft, write_json_atomic, write_text_atomic
+from generator.drafts import Draft, DraftRequest, load_draft
 from generator.embeddings import ensure_minilm_files
 from generator.errors import ConfigError, CVJError
 from generator.evaluation.calibration import calibrate
@@ -29,6 +29,7 @@ from generator.evaluation.retrieval import evaluate_retrieval, load_cases
 from generator.evaluation.suite import run_suite, suite_drafter
 from generator.evaluation.suite_file import load_suite
 from generator.export import FORMATS, export_kit
+from generator.files import write_json_atomic, write_text_atomic
 from generator.improve import best_version, draft_until
 from generator.ingest import load_documents
 from generator.kit import KitOptions, plan_kit, run_kit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -136,15 +135,3 @@ def load_draft(path: Path) -> Draft:
     except (OSError, ValidationError) as exc:
         first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise DocumentError(f"{path} is not a draft saved by `cvj draft --json`: {first}") from None
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file so a crash never leaves it half-written (temp file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False))

@@ -19,9 +19,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from generator.assets import ASSET_TYPES, resolve_asset_type
 from generator.chains import draft
-from generator.drafts import Draft, DraftRequest, write_json_atomic
+from generator.drafts import Draft, DraftRequest
 from generator.errors import CVJError
 from generator.evaluation.scoring import Evaluator
+from generator.files import write_json_atomic
 from generator.improve import best_version, draft_until, score_draft
 from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.knowledge import KnowledgeIndex

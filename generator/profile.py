@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from generator.errors import ProfileError
-from generator.validation import describe_errors
+from generator.validation import validate_mapping
 
 MAX_PROFILE_BYTES = 256 * 1024
 
@@ -108,15 +108,7 @@ class BusinessProfile(_Strict):
 
 def profile_from_data(data: Any, *, source: str = "profile") -> BusinessProfile:
     """Validate already-parsed data; errors name each bad field."""
-    if not isinstance(data, dict):
-        raise ProfileError(f"{source}: a profile must be a mapping of fields, got {type(data).__name__}.")
-    try:
-        return BusinessProfile.model_validate(data)
-    except ValidationError as exc:
-        raise ProfileError(
-            f"{source} is not a valid business profile:\n{describe_errors(exc)}",
-            details=exc.errors(include_url=False, include_context=False, include_input=False),
-        ) from None
+    return validate_mapping(BusinessProfile, data, source=source, what="business profile", error=ProfileError)
 
 
 def parse_profile_text(text: str, *, source: str = "profile", fmt: str | None = None) -> BusinessProfile:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from generator.errors import CVJError
 
 Location = tuple[int | str, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 def dotted(loc: Location, _: object = None) -> str:
@@ -31,3 +35,25 @@ def describe_errors(
     if error.error_count() > limit:
         lines.append(f"  - ... and {error.error_count() - limit} more")
     return "\n".join(lines)
+
+
+def validate_mapping(
+    model: type[M],
+    data: object,
+    *,
+    source: str,
+    what: str,
+    error: type[CVJError],
+    where: Callable[[Location, object], str] = dotted,
+    limit: int = 8,
+) -> M:
+    """``model`` from parsed YAML/JSON, or ``error`` saying which file and listing every bad field."""
+    if not isinstance(data, dict):
+        raise error(f"{source}: {what} must be a mapping of fields, got {type(data).__name__}.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(
+            f"{source} is not a valid {what}:\n{describe_errors(exc, data, limit=limit, where=where)}",
+            details=exc.errors(include_url=False, include_context=False, include_input=False),
+        ) from None

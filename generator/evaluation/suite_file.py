@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from generator.assets import resolve_asset_type
 from generator.drafts import DraftRequest
 from generator.errors import DocumentError, UnknownStageError
 from generator.stages import StageId, parse_stage_id
-from generator.validation import Location, describe_errors, dotted
+from generator.validation import Location, dotted, validate_mapping
 
 AssertionType = Literal[
     "score-min", "passes", "criterion", "stage-fit", "contains", "not-contains", "max-length", "llm-rubric"
@@ -192,15 +192,7 @@ def _where(loc: Location, data: object) -> str:
 
 
 def parse_suite(data: object, *, source: str = "suite") -> Suite:
-    if not isinstance(data, dict):
-        raise DocumentError(f"{source} must be a mapping with `cases:`, got {type(data).__name__}.")
-    try:
-        return Suite.model_validate(data)
-    except ValidationError as exc:
-        raise DocumentError(
-            f"{source} is not a valid eval suite:\n{describe_errors(exc, data, limit=10, where=_where)}",
-            details=exc.errors(include_url=False, include_context=False, include_input=False),
-        ) from None
+    return validate_mapping(Suite, data, source=source, what="eval suite", error=DocumentError, where=_where, limit=10)
 
 
 def load_suite(path: str | Path) -> Suite:

@@ -1,0 +1,67 @@
+"""Export a journey kit for people: Markdown, JSON, Word and one self-contained HTML page.
+
+Every format carries the same content in the same order: title and date, the journey overview,
+one section per stage (journey order) with each asset's fields, its eval score and weakest
+criteria and a provenance line, then the cost and time table. The renderers share one neutral
+view of the report (``KitView``), so the formats cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from generator.errors import ConfigError
+from generator.export.markdown import to_json, to_markdown
+from generator.export.page import to_html
+from generator.export.view import OVERVIEW_HEADER, humanise
+from generator.export.word import to_docx
+from generator.files import write_text_atomic
+from generator.kit_models import KitReport
+
+__all__ = [
+    "FORMATS",
+    "OVERVIEW_HEADER",
+    "export_kit",
+    "humanise",
+    "parse_formats",
+    "to_docx",
+    "to_html",
+    "to_json",
+    "to_markdown",
+]
+
+FORMATS = ("md", "json", "docx", "html")
+FILE_NAMES = {fmt: f"kit.{fmt}" for fmt in FORMATS}
+
+
+def parse_formats(formats: Iterable[str] | str) -> list[str]:
+    """Normalised, de-duplicated formats ('md,html' works too); unknown ones raise ConfigError."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    wanted = list(dict.fromkeys(str(f).strip().lower().lstrip(".") for f in items if str(f).strip()))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        what = f"Unknown export format(s): {', '.join(unknown)}." if unknown else "No export format given."
+        raise ConfigError(f"{what} Choose from: {', '.join(FORMATS)}.", details={"valid": list(FORMATS)})
+    return wanted
+
+
+def export_kit(report: KitReport, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+    """Write the kit in each format into out_dir (kit.md, kit.json, kit.docx, kit.html); atomic writes; the paths.
+
+    Formats are checked before anything is written, so a typo writes nothing.
+    """
+    wanted = parse_formats(formats)
+    out_dir = Path(out_dir)
+    writers: dict[str, Callable[[Path], None]] = {
+        "md": lambda p: write_text_atomic(p, to_markdown(report)),
+        "json": lambda p: write_text_atomic(p, to_json(report)),
+        "docx": lambda p: to_docx(report, p),
+        "html": lambda p: write_text_atomic(p, to_html(report)),
+    }
+    paths = []
+    for fmt in wanted:
+        path = out_dir / FILE_NAMES[fmt]
+        writers[fmt](path)
+        paths.append(path)
+    return paths

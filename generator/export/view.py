@@ -1,0 +1,279 @@
+"""The neutral view every kit format renders: title, overview, stages with their assets and
+weakest criteria, provenance, cost and time. One view, so the formats cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.assets import ASSET_TYPES
+from generator.kit_models import KitEntry, KitReport
+from generator.stages import STAGE_IDS, Stage, load_stages
+
+PASS_LINE = 0.6
+WEAKEST = 3
+
+STAGE_COLOURS = {
+    "aware": "#2563eb",
+    "engage": "#0891b2",
+    "subscribe": "#059669",
+    "convert": "#65a30d",
+    "excite": "#d97706",
+    "ascend": "#dc2626",
+    "advocate": "#db2777",
+    "promote": "#7c3aed",
+}
+DEFAULT_COLOUR = "#475569"
+
+OVERVIEW_HEADER = ("Stage", "What the prospect sees", "The offer", "The next step", "Score")
+COST_HEADER = ("Asset", "Stage", "Input tokens", "Output tokens", "Cost (USD)", "Seconds")
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    value: str | list[str]
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    name: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class AssetView:
+    key: str
+    stage: str
+    label: str
+    fields: list[FieldView] = field(default_factory=list)
+    error: str | None = None
+    score: float | None = None
+    passed: bool | None = None
+    weakest: list[CriterionView] = field(default_factory=list)
+    provenance: str | None = None
+
+
+@dataclass(frozen=True)
+class StageView:
+    id: str
+    number: int | None
+    name: str
+    purpose: str
+    score: float | None
+    assets: list[AssetView]
+
+
+@dataclass(frozen=True)
+class KitView:
+    title: str
+    business: str
+    date: str
+    overview: list[tuple[str, ...]]
+    overview_ids: list[str]  # the stage id of each overview row
+    stages: list[StageView]
+    chart: list[tuple[str, str, float | None]]  # (stage id, stage name, score) for all eight stages
+    costs: list[tuple[str, ...]]
+    totals: tuple[str, ...]
+    totals_note: str
+
+
+def humanise(name: str) -> str:
+    """A field name as a label: 'call_to_action' -> 'Call to action'."""
+    words = name.replace("_", " ").replace("-", " ").split()
+    return " ".join(words).capitalize() if words else name
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _value(name: str, value: Any, currency: str) -> str | list[str]:
+    if isinstance(value, list):
+        return [str(_value(name, v, currency)) for v in value]
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return f"{_number(value)} {currency}" if name == "price" else _number(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{humanise(str(k))}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def format_score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _money(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def _as_float(value: object) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _label(entry: KitEntry) -> str:
+    cls = ASSET_TYPES.get(entry.asset_type)
+    label = cls.label if cls else humanise(entry.asset_type)
+    variant = entry.draft.variant if entry.draft else None
+    if variant is None and ".v" in entry.key:
+        suffix = entry.key.rsplit(".v", 1)[1]
+        variant = int(suffix) if suffix.isdigit() else None
+    return f"{label} (variant {variant})" if variant else label
+
+
+def _weakest(evaluation: dict[str, Any]) -> list[CriterionView]:
+    scored = []
+    for item in evaluation.get("criteria") or []:
+        if not isinstance(item, dict):
+            continue
+        score = _as_float(item.get("score"))
+        if score is not None:
+            name = str(item.get("name") or item.get("id") or "criterion")
+            scored.append(CriterionView(name=name, score=score, reason=str(item.get("reason") or "")))
+    return sorted(scored, key=lambda c: c.score)[:WEAKEST]
+
+
+def _seconds(entry: KitEntry) -> float:
+    return entry.seconds or (entry.draft.meta.seconds if entry.draft else 0.0)
+
+
+def _provenance(entry: KitEntry) -> str:
+    assert entry.draft is not None
+    meta = entry.draft.meta
+    sources = list(dict.fromkeys(s.source for s in meta.sources))
+    parts = [
+        f"model: {meta.provider}/{meta.model}",
+        f"prompt: {meta.prompt_id} v{meta.prompt_version}",
+        f"tokens: {meta.usage.input_tokens:,} in / {meta.usage.output_tokens:,} out",
+        f"cost: {_money(meta.cost_usd)}",
+        f"{meta.seconds:.1f} s",
+        f"sources: {', '.join(sources) if sources else 'none'}",
+    ]
+    if entry.draft.version > 1:
+        parts.append(f"version {entry.draft.version}")
+    if entry.cached:
+        parts.append("cached")
+    return " · ".join(parts)
+
+
+def _asset_view(entry: KitEntry, currency: str) -> AssetView:
+    label = _label(entry)
+    if entry.draft is None:
+        return AssetView(key=entry.key, stage=entry.stage, label=label, error=entry.error or "no draft was returned")
+    fields = [
+        FieldView(humanise(name), _value(name, value, currency))
+        for name, value in entry.draft.asset.items()
+        if value is not None and value != "" and value != []
+    ]
+    evaluation = entry.draft.evaluation or {}
+    passed = evaluation.get("passed")
+    return AssetView(
+        key=entry.key,
+        stage=entry.stage,
+        label=label,
+        fields=fields,
+        score=_as_float(evaluation.get("score")),
+        passed=passed if isinstance(passed, bool) else None,
+        weakest=_weakest(evaluation),
+        provenance=_provenance(entry),
+    )
+
+
+def _stage_order(report: KitReport) -> list[str]:
+    """Journey order, then any stage id the kit has that the journey does not (kept, not dropped)."""
+    present = [e.stage for e in report.entries] + [s.stage for s in report.overview]
+    known = [s for s in STAGE_IDS if s in present]
+    return known + [s for s in dict.fromkeys(present) if s not in STAGE_IDS]
+
+
+def _stage_scores(report: KitReport) -> dict[str, float | None]:
+    """The overview's score per stage, else the mean eval score of the stage's drafts."""
+    scores: dict[str, float | None] = {}
+    for stage in STAGE_IDS:
+        step = next((s for s in report.overview if s.stage == stage and s.score is not None), None)
+        if step is not None:
+            scores[stage] = step.score
+            continue
+        found = [
+            score
+            for e in report.entries
+            if e.stage == stage and e.draft and e.draft.evaluation
+            for score in [_as_float(e.draft.evaluation.get("score"))]
+            if score is not None
+        ]
+        scores[stage] = sum(found) / len(found) if found else None
+    return scores
+
+
+def kit_view(report: KitReport) -> KitView:
+    stages: dict[str, Stage] = {s.id: s for s in load_stages()}
+    order = _stage_order(report)
+    currency = report.profile.offers.currency
+    scores = _stage_scores(report)
+    assets = [_asset_view(e, currency) for e in report.entries]
+    stage_views = []
+    for stage_id in order:
+        stage = stages.get(stage_id)
+        stage_views.append(
+            StageView(
+                id=stage_id,
+                number=stage.number if stage else None,
+                name=stage.name if stage else humanise(stage_id),
+                purpose=stage.purpose if stage else "",
+                score=scores.get(stage_id),
+                assets=[a for a in assets if a.stage == stage_id],
+            )
+        )
+    steps = sorted(report.overview, key=lambda s: order.index(s.stage))
+    overview = [
+        (step.stage_name or step.stage, step.prospect_sees, step.offer, step.next_step, format_score(step.score))
+        for step in steps
+    ]
+    costs = []
+    for entry, view in zip(report.entries, assets, strict=True):
+        name = stages[entry.stage].name if entry.stage in stages else entry.stage
+        if entry.draft is None:
+            costs.append((view.label, name, "-", "-", "-", f"{_seconds(entry):.1f}"))
+            continue
+        usage = entry.draft.meta.usage
+        costs.append(
+            (
+                view.label + (" (cached)" if entry.cached else ""),
+                name,
+                f"{usage.input_tokens:,}",
+                f"{usage.output_tokens:,}",
+                _money(entry.draft.meta.cost_usd),
+                f"{_seconds(entry):.1f}",
+            )
+        )
+    t = report.totals
+    totals = ("Total", "", f"{t.input_tokens:,}", f"{t.output_tokens:,}", _money(t.cost_usd), f"{t.wall_seconds:.1f}")
+    note = (
+        f"{t.assets} drafted, {t.failed} failed, {t.model_calls} model calls; "
+        f"the total seconds are wall-clock time for the whole kit (assets run concurrently)."
+    )
+    created = report.created_at
+    return KitView(
+        title=f"{report.business} — Customer Value Journey kit",
+        business=report.business,
+        date=f"{created.day} {created:%B %Y}",
+        overview=overview,
+        overview_ids=[step.stage for step in steps],
+        stages=stage_views,
+        chart=[(s.id, s.name, scores.get(s.id)) for s in stages.values()],
+        costs=costs,
+        totals=totals,
+        totals_note=note,
+    )
+
+
+def asset_verdict(asset: AssetView) -> str | None:
+    if asset.score is None and asset.passed is None:
+        return None
+    result = "" if asset.passed is None else (" — passed" if asset.passed else " — failed")
+    return f"Eval score: {format_score(asset.score)}{result}"
