@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from langchain_community.cache import SQLiteCache
 from langchain_core.caches import BaseCache
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
+from generator.llm_cache import SQLiteAnswerCache
 from generator.local_llm import BUNDLED_GGUF, running_server
 from generator.settings import Provider, ResponseFormat, Settings
 
@@ -80,11 +80,10 @@ def build_chat_model(settings: Settings, *, base_url: str | None = None, model: 
 
 
 def response_cache(settings: Settings) -> BaseCache | None:
-    """LangChain's SQLite cache, keyed by the full prompt and model parameters: a new prompt version misses."""
+    """The SQLite answer cache, keyed by the full prompt and model parameters: a new prompt version misses."""
     if not settings.llm_cache:
         return None
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SQLiteCache(database_path=str(settings.data_dir / "llm-cache.sqlite"))
+    return SQLiteAnswerCache(settings.data_dir / "llm-cache.sqlite")
 
 
 @contextlib.contextmanager
