@@ -18,6 +18,7 @@ import openai
 import yaml
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.ai import UsageMetadata
 from pydantic import ValidationError
 
 from generator.assets import Asset
@@ -30,7 +31,7 @@ from generator.prompting import SYSTEM_PROMPT_ID, ContextPiece, PromptFile, fit_
 from generator.rules import rule_problems
 from generator.settings import Settings
 from generator.stages import get_stage
-from generator.tokens import truncate_to_tokens
+from generator.tokens import count_tokens, truncate_to_tokens
 
 BUSINESS_HITS = 2
 FRAME_PROMPT_ID = "asset_frame"
@@ -156,6 +157,13 @@ def estimate_cost(settings: Settings, usage: Usage) -> float:
     return round((usage.input_tokens * price_in + usage.output_tokens * price_out) / 1_000_000, 6)
 
 
+def estimated_usage(messages: list[BaseMessage], reply: str) -> UsageMetadata:
+    """Token counts by tiktoken, for replies whose server reported none."""
+    sent = sum(count_tokens(str(m.content)) for m in messages)
+    received = count_tokens(reply)
+    return UsageMetadata(input_tokens=sent, output_tokens=received, total_tokens=sent + received)
+
+
 def _invoke(
     model: BaseChatModel, messages: list[BaseMessage], fmt: dict[str, Any], on_text: TextCallback | None
 ) -> AIMessage:
@@ -169,7 +177,11 @@ def _invoke(
             if chunk.content:
                 on_text(str(chunk.content))
             total = chunk if total is None else total + chunk  # type: ignore[assignment]
-        return AIMessage(content=total.content if total else "", usage_metadata=total.usage_metadata if total else None)
+        content = str(total.content) if total else ""
+        usage = total.usage_metadata if total else None
+        if not usage or not usage.get("output_tokens"):
+            usage = estimated_usage(messages, content)  # servers that stream no usage (llama.cpp) still get counted
+        return AIMessage(content=content, usage_metadata=usage)
     except (openai.APIConnectionError, openai.APITimeoutError) as exc:
         raise ModelUnavailableError(
             f"The model could not be reached ({str(exc).rstrip('.')}). Check CVJ_BASE_URL and that the server runs."

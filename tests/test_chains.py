@@ -95,6 +95,8 @@ def test_draft_streams_the_text_as_it_arrives(settings: Settings, coffee: Busine
     assert len(pieces) > 1
     assert "".join(pieces) == json.dumps(GOOD_POST)
     assert result.asset["hook"] == GOOD_POST["hook"]
+    # the fake streams no usage (like llama.cpp's server): tokens are counted, not left at 0
+    assert result.meta.usage.output_tokens > 10 and result.meta.usage.input_tokens > result.meta.usage.output_tokens
 
 
 def test_a_rule_failure_is_told_apart_from_a_schema_failure(settings: Settings, coffee: BusinessProfile) -> None:
