@@ -15,6 +15,7 @@ import gradio as gr
 from generator.assets import asset_types_for
 from generator.drafts import Draft, DraftRequest
 from generator.errors import CVJError
+from generator.evaluation.scoring import AssetScore
 from generator.profile import BusinessProfile, parse_profile_text
 from generator.service import DraftingService
 from generator.settings import PROJECT_ROOT
@@ -42,11 +43,22 @@ def render_markdown(result: Draft) -> str:
     return "\n".join(lines)
 
 
+def render_score(scored: AssetScore) -> str:
+    """The eval's verdict under the draft: score, pass/fail, and what to fix first."""
+    verdict = "passes" if scored.passed else "does not pass yet"
+    lines = [f"**Eval: {scored.score:.2f}, {verdict}** (pass mark {scored.threshold:.2f})"]
+    weak = sorted((c for c in scored.criteria if c.score is not None and c.score < 0.75), key=lambda c: c.score or 0)
+    lines += [f"- {c.name}: {c.reason}" for c in weak[:3]]
+    return "\n".join(lines)
+
+
 Update = tuple[str, str, dict[str, Any] | None]
 
 
-def _stream(work: Callable[[Callable[[str], None]], Draft]) -> Iterator[Update]:
-    """Run ``work`` in a thread, yielding its streamed text live, then the rendered result."""
+def _stream(
+    work: Callable[[Callable[[str], None]], Draft], score: Callable[[Draft], str] | None = None
+) -> Iterator[Update]:
+    """Run ``work`` in a thread, yielding its streamed text live, then the rendered result (and its eval)."""
     pieces: queue.Queue[str | None] = queue.Queue()
     outcome: dict[str, Any] = {}
 
@@ -68,7 +80,16 @@ def _stream(work: Callable[[Callable[[str], None]], Draft]) -> Iterator[Update]:
     if "error" in outcome:
         raise gr.Error(outcome["error"])
     result: Draft = outcome["draft"]
-    yield live, render_markdown(result), result.model_dump(mode="json")
+    rendered, payload = render_markdown(result), result.model_dump(mode="json")
+    if score is None:
+        yield live, rendered, payload
+        return
+    yield live, rendered + "\n\n*Scoring...*", payload
+    try:
+        verdict = score(result)
+    except CVJError as exc:  # the draft is kept; only its score is missing
+        verdict = f"*Eval unavailable: {exc.message}*"
+    yield live, f"{rendered}\n\n{verdict}", payload
 
 
 def _profile(profile_yaml: str) -> BusinessProfile:
@@ -89,7 +110,10 @@ def stream_draft(
         )
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
-    yield from _stream(lambda on_text: service.draft(profile, request, on_text=on_text))
+    yield from _stream(
+        lambda on_text: service.draft(profile, request, on_text=on_text),
+        lambda result: render_score(service.score_draft(result, profile)),
+    )
 
 
 def stream_revision(
@@ -102,7 +126,10 @@ def stream_revision(
         raise gr.Error("Say what to change, e.g. 'shorter' or 'warmer'.")
     profile = _profile(profile_yaml)
     current = Draft.model_validate(previous)
-    yield from _stream(lambda on_text: service.revise(current, instruction, profile=profile, on_text=on_text))
+    yield from _stream(
+        lambda on_text: service.revise(current, instruction, profile=profile, on_text=on_text),
+        lambda result: render_score(service.score_draft(result, profile)),
+    )
 
 
 def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -12,11 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from generator.assets import asset_types_for
 from generator.drafts import Draft, DraftRequest
-from generator.errors import CVJError
+from generator.errors import CVJError, ModelUnavailableError
+from generator.evaluation.rule_scorers import Subject
+from generator.evaluation.scoring import AssetScore
+from generator.evaluation.stage_fit import StageFit
 from generator.profile import BusinessProfile
 from generator.runtime import settings_or_error
 from generator.service import DraftingService, open_service
-from generator.stages import load_stages
+from generator.stages import StageId, load_stages
 
 
 class DraftBody(DraftRequest):
@@ -25,6 +28,29 @@ class DraftBody(DraftRequest):
     model_config = ConfigDict(extra="forbid")
 
     profile: BusinessProfile
+
+
+class ScoreItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: StageId
+    text: str = Field(min_length=1, max_length=20_000)
+    business: str | None = None
+
+
+class ScoreBody(BaseModel):
+    """Texts to score against their stage's rubric; with a profile, brand words, claims and prices are checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ScoreItem] = Field(min_length=1, max_length=200)
+    profile: BusinessProfile | None = None
+
+
+class ClassifyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[Annotated[str, Field(min_length=1, max_length=20_000)]] = Field(min_length=1, max_length=200)
 
 
 class StageInfo(BaseModel):
@@ -83,6 +109,25 @@ def create_app(service: DraftingService | None = None, *, mount_ui: bool = True)
         svc: DraftingService = request.app.state.service
         draft_request = DraftRequest.model_validate(body.model_dump(exclude={"profile"}))
         return svc.draft(body.profile, draft_request)
+
+    @app.post("/eval/score", response_model=list[AssetScore], responses={422: {"model": ErrorBody}})
+    def score(body: ScoreBody, request: Request) -> list[AssetScore]:
+        """Score each text on its stage's rubric (rules, stage fit, offline quality model), in input order."""
+        svc: DraftingService = request.app.state.service
+        business = body.profile.name if body.profile else None
+        subjects = [
+            Subject(stage=i.stage, text=i.text, business=i.business or business, profile=body.profile)
+            for i in body.items
+        ]
+        return svc.score(subjects)
+
+    @app.post("/eval/classify", response_model=list[StageFit], responses={503: {"model": ErrorBody}})
+    def classify(body: ClassifyBody, request: Request) -> list[StageFit]:
+        """Which stage each text serves, with a confidence, in input order."""
+        classifier = request.app.state.service.evaluator().classifier
+        if classifier is None:
+            raise ModelUnavailableError("The stage classifier is not available in this service.")
+        return list(classifier.classify(body.texts))
 
     if mount_ui:
         import gradio as gr

@@ -54,15 +54,20 @@ def open_classifier(settings: Settings) -> StageClassifier:
     return train_classifier(settings, embeddings=embeddings, embedding_id=embedding_id)
 
 
-@contextlib.contextmanager
-def open_evaluator(settings: Settings, *, judge: bool) -> Iterator[Evaluator]:
-    """An evaluator with the stage classifier and, if asked, the LLM judge (CVJ_JUDGE_MODEL)."""
+def evaluator_for(settings: Settings, judge: Judge | None = None) -> Evaluator:
+    """Rules, the stage classifier and the offline quality model (trained once, then cached)."""
     embeddings, embedding_id = build_embeddings(settings)
     classifier = train_classifier(settings, embeddings=embeddings, embedding_id=embedding_id)
     quality = train_quality_scorer(settings, classifier, embeddings=embeddings, embedding_id=embedding_id)
+    return Evaluator(settings=settings, classifier=classifier, quality=quality, judge=judge)
+
+
+@contextlib.contextmanager
+def open_evaluator(settings: Settings, *, judge: bool) -> Iterator[Evaluator]:
+    """The evaluator and, if asked, the LLM judge (CVJ_JUDGE_MODEL), its model running for the block."""
     if not judge:
-        yield Evaluator(settings=settings, classifier=classifier, quality=quality)
+        yield evaluator_for(settings)
         return
     judge_settings = settings.model_copy(update={"model": settings.judge_model or settings.model})
     with open_chat_model(judge_settings) as model:
-        yield Evaluator(settings=settings, classifier=classifier, judge=Judge(model, judge_settings), quality=quality)
+        yield evaluator_for(settings, Judge(model, judge_settings))

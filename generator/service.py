@@ -4,29 +4,60 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from generator.chains import TextCallback, draft
 from generator.drafts import Draft, DraftRequest
+from generator.evaluation.rule_scorers import Subject
+from generator.evaluation.scoring import AssetScore, Evaluator
 from generator.knowledge import KnowledgeIndex
 from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
 from generator.revision import revise
-from generator.runtime import open_index, refresh_index
+from generator.runtime import evaluator_for, open_index, refresh_index
 from generator.settings import Settings
 
 
 class DraftingService:
-    """Holds the settings, the index and the chat model; safe to share between request threads."""
+    """Holds the settings, the index, the chat model and (built on first use) the evaluator; safe to share
+    between request threads."""
 
-    def __init__(self, *, settings: Settings, model: BaseChatModel, index: KnowledgeIndex | None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        model: BaseChatModel,
+        index: KnowledgeIndex | None,
+        evaluator_factory: Callable[[], Evaluator] | None = None,
+    ) -> None:
         self.settings = settings
         self.model = model
         self.index = index
         self._index_lock = threading.Lock()
         self._indexed: set[str] = set()
+        self._evaluator_factory = evaluator_factory
+        self._evaluator: Evaluator | None = None
+        self._evaluator_lock = threading.Lock()
+
+    def evaluator(self) -> Evaluator:
+        """The evaluator (rules, stage fit, offline quality model), built once: seconds once cached."""
+        with self._evaluator_lock:
+            if self._evaluator is None:
+                factory = self._evaluator_factory or (lambda: Evaluator(settings=self.settings))
+                self._evaluator = factory()
+            return self._evaluator
+
+    def score(self, subjects: list[Subject]) -> list[AssetScore]:
+        return self.evaluator().score_many(subjects)
+
+    def score_draft(self, result: Draft, profile: BusinessProfile | None) -> AssetScore:
+        asset = result.typed()
+        subject = Subject(
+            stage=result.stage, text=asset.as_text(), business=result.business, profile=profile, asset=asset
+        )
+        return self.score([subject])[0]
 
     def _ensure_profile_indexed(self, profile: BusinessProfile) -> None:
         if self.index is None:
@@ -53,4 +84,6 @@ def open_service(settings: Settings) -> Iterator[DraftingService]:
     index = open_index(settings)
     refresh_index(index, settings)
     with open_chat_model(settings) as model:
-        yield DraftingService(settings=settings, model=model, index=index)
+        yield DraftingService(
+            settings=settings, model=model, index=index, evaluator_factory=lambda: evaluator_for(settings)
+        )

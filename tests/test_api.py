@@ -56,3 +56,22 @@ def test_junk_from_the_model_is_502_with_the_last_completion(settings: Settings,
         response = client.post("/drafts", json={"profile": coffee.model_dump(mode="json"), "stage": "aware"})
     assert response.status_code == 502
     assert response.json()["details"]["last_completion"] == "junk"
+
+
+def test_eval_score_returns_one_result_per_item_in_order(client: TestClient, coffee: BusinessProfile) -> None:
+    items = [
+        {"stage": "aware", "text": "Why your coffee tastes bitter at home: the water is too hot. Follow us for more."},
+        {"stage": "promote", "text": "Give $10, get $10: you and your friend both get a bag credit."},
+    ]
+    response = client.post("/eval/score", json={"items": items, "profile": coffee.model_dump(mode="json")})
+    assert response.status_code == 200, response.text
+    results = response.json()
+    assert [r["stage"] for r in results] == ["aware", "promote"]
+    assert all(0 <= r["score"] <= 1 and r["criteria"] for r in results)
+
+
+def test_eval_rejects_an_unknown_stage_and_reports_a_missing_classifier(client: TestClient) -> None:
+    bad = client.post("/eval/score", json={"items": [{"stage": "nirvana", "text": "x"}]})
+    assert bad.status_code == 422 and "stage" in bad.text
+    missing = client.post("/eval/classify", json={"texts": ["Leave us a review"]})
+    assert missing.status_code == 503 and "classifier" in missing.json()["error"]

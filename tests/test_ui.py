@@ -25,6 +25,7 @@ def test_stream_yields_live_text_then_the_rendered_draft(service: DraftingServic
     assert live == json.dumps(GOOD_POST)
     assert "Awareness social post" in rendered and GOOD_POST["hook"] in rendered
     assert payload is not None and payload["asset_type"] == "social_post"
+    assert "*Scoring...*" in updates[-2][1] and "**Eval: " in rendered and "pass mark" in rendered
 
 
 def test_bad_profile_is_a_visible_error(service: DraftingService) -> None:
