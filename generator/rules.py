@@ -11,7 +11,9 @@ import re
 from generator.assets import AscensionOffer, Asset, EntryOffer, ReferralProgram
 from generator.profile import BusinessProfile
 
-_MONEY = re.compile(r"(?:[$£€]\s?(\d+(?:[.,]\d+)?))|(\d+(?:[.,]\d+)?)\s?(?:usd|gbp|eur|dollars|pounds|euros)", re.I)
+_AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+_MONEY = re.compile(rf"(?:[$£€]\s?({_AMOUNT}))|({_AMOUNT})\s?(?:usd|gbp|eur|dollars|pounds|euros)\b", re.I)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
@@ -28,8 +30,12 @@ def banned_claims(text: str, profile: BusinessProfile) -> list[str]:
 
 
 def money_amounts(text: str) -> list[float]:
-    """Amounts written like $10, £5.50, 20 USD."""
-    return [float((a or b).replace(",", ".")) for a, b in _MONEY.findall(text)]
+    """Amounts written like $10, £5.50, 20 USD, $1,400 (thousands) or €4,50 (a decimal comma)."""
+    amounts = []
+    for a, b in _MONEY.findall(text):
+        raw = a or b
+        amounts.append(float(raw.replace(",", "") if _THOUSANDS.match(raw) else raw.replace(",", ".")))
+    return amounts
 
 
 def ladder_problems(asset: Asset, profile: BusinessProfile) -> list[str]:

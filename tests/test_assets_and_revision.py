@@ -72,6 +72,7 @@ def test_ladder_rules(coffee: BusinessProfile) -> None:
     }
     assert "larger than the core offer" in ladder_problems(ReferralProgram.model_validate(program), coffee)[0]
     assert money_amounts("Give $10, get £5.50 or 20 USD") == [10.0, 5.5, 20.0]
+    assert money_amounts("from £42,000 a year, or $1,400.50 once, or €4,50 a cup") == [42000.0, 1400.5, 4.5]
 
 
 class RecordingFake(FakeListChatModel):
