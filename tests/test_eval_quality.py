@@ -46,6 +46,13 @@ def test_a_broken_signals_file_is_a_clear_error(tmp_path: Path) -> None:
         ("rewards_both_sides", "You get $10 and your friend gets $10.", "Refer people and earn points."),
         ("concrete", "Save 2 hours a week with a 5-minute setup.", "Save time with an easy setup."),
         ("has_cta", "Pop your email in below.", "It was lovely to see you."),
+        ("has_cta", "A 30-second review would help: twoblokes.au/r", "A review somewhere would be nice."),
+        ("direct_link", "Two taps: snipandsip.au/review", "Search for us on Google and find the reviews tab."),
+        (
+            "after_the_experience",
+            "Had a few burns yet? Rate the candle.",
+            "Your candle has just been dispatched. Rate it!",
+        ),
     ],
 )
 def test_craft_rules_tell_good_from_bad(rule: str, good: str, bad: str) -> None:

@@ -30,6 +30,8 @@ RuleName = Literal[
     "quick_to_consume",
     "risk_reducer",
     "rewards_both_sides",
+    "direct_link",
+    "after_the_experience",
     "stage_fit",
     "quality_model",
 ]

@@ -49,6 +49,8 @@ LABELS = {
     "risk_reducers": ("risk reducers", "no risk reducer", 1),
     "friend_side": ("a reward for the friend", "no reward for the friend", 1),
     "questions": ("questions to the reader", "no questions", 1),
+    "link": ("a direct link", "no direct link", 1),
+    "too_early": ("asking before the customer has tried it", "good timing", -1),
     "stage_fit": ("reads clearly as this stage", "reads like another stage", 1),
     "stage_direction": ("close to strong drafts of this stage", "far from strong drafts of this stage", 1),
     "overall_direction": ("close to strong drafts in general", "far from strong drafts in general", 1),

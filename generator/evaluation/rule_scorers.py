@@ -189,6 +189,18 @@ def mentions_incentive(s: Subject, _: dict[str, Any]) -> RuleResult:
     )
 
 
+def direct_link(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = s.measured().link
+    reason = f"one tap away: {_listed(found)}" if found else "no direct link: every extra step loses people"
+    return RuleResult(score=1.0 if found else 0.4, reason=reason)
+
+
+def after_the_experience(s: Subject, _: dict[str, Any]) -> RuleResult:
+    found = s.measured().too_early
+    reason = f"asks before they have tried it: {_listed(found)}" if found else "asks after the experience"
+    return RuleResult(score=0.0 if found else 1.0, reason=reason)
+
+
 RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "has_cta": has_cta,
     "no_purchase_ask": no_purchase_ask,
@@ -207,4 +219,6 @@ RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "quick_to_consume": quick_to_consume,
     "risk_reducer": risk_reducer,
     "rewards_both_sides": rewards_both_sides,
+    "direct_link": direct_link,
+    "after_the_experience": after_the_experience,
 }

@@ -42,6 +42,8 @@ class Lexicon(BaseModel):
     long: list[str] = Field(default_factory=list)
     risk_reducers: list[str] = Field(default_factory=list)
     friend_side: list[str] = Field(default_factory=list)
+    link: list[str] = Field(default_factory=list)
+    too_early: list[str] = Field(default_factory=list)
 
     def pattern(self, name: str) -> re.Pattern[str] | None:
         phrases: list[str] = getattr(self, name)
@@ -74,6 +76,8 @@ class Signals(BaseModel):
     long: list[str]
     risk_reducers: list[str]
     friend_side: list[str]
+    link: list[str]
+    too_early: list[str]
     numbers: int
     you: int
     we: int
@@ -109,12 +113,14 @@ class Signals(BaseModel):
             log(len(self.risk_reducers)),
             log(len(self.friend_side)),
             log(self.questions),
+            log(len(self.link)),
+            log(len(self.too_early)),
         ]
 
 
 FEATURE_NAMES = [
     "cta", "numbers", "reader_share", "exclamations", "shouting", "hype", "generic", "pressure",
-    "quick", "long", "risk_reducers", "friend_side", "questions",
+    "quick", "long", "risk_reducers", "friend_side", "questions", "link", "too_early",
 ]  # fmt: skip
 
 
@@ -134,6 +140,8 @@ def measure(text: str, eval_dir: Path) -> Signals:
         long=_found(lexicon["long"], text),
         risk_reducers=_found(lexicon["risk_reducers"], text),
         friend_side=_found(lexicon["friend_side"], text),
+        link=_found(lexicon["link"], text),
+        too_early=_found(lexicon["too_early"], text),
         numbers=len(_NUMBER.findall(text)),
         you=len(_YOU.findall(text)),
         we=len(_WE.findall(text)),
