@@ -1,6 +1,6 @@
 """Offline quality model: how likely a text is the better draft of its stage's asset.
 
-Learned from the good-vs-bad pairs in ``eval/training/pairs.jsonl`` (never from eval/labelled/),
+Learned from the good-vs-bad pairs in ``eval/training/pairs*.jsonl`` (never from eval/labelled/),
 it stands in for the LLM judge when none is worth asking (SmolLM2-135M judges at chance) and is a
 second opinion next to one. Its inputs are explainable: the copy signals (calls to action, hype,
 vague filler, pressure, effort, risk reducers, who the copy is about), the stage fit, and two
@@ -26,7 +26,7 @@ from generator.evaluation.stage_fit import StageClassifier, read_jsonl
 from generator.settings import Settings
 from generator.stages import STAGE_IDS, StageId
 
-PAIRS_FILE = Path("training") / "pairs.jsonl"
+PAIRS_GLOB = "training/pairs*.jsonl"
 NAMES = [*FEATURE_NAMES, "stage_fit", "stage_direction", "overall_direction"]
 FOLDS = 5
 Z_LIMIT = 3.0
@@ -87,13 +87,14 @@ class Judged(BaseModel):
 
 
 def load_pairs(eval_dir: Path) -> list[TrainingPair]:
-    path = eval_dir / PAIRS_FILE
-    if not path.exists():
-        return []
-    try:
-        return TypeAdapter(list[TrainingPair]).validate_python(read_jsonl(path))
-    except ValidationError as exc:
-        raise DocumentError(f"{path} is not a valid pairs file: {exc}") from None
+    """Every eval/training/pairs*.jsonl, in name order."""
+    pairs: list[TrainingPair] = []
+    for path in sorted(eval_dir.glob(PAIRS_GLOB)):
+        try:
+            pairs += TypeAdapter(list[TrainingPair]).validate_python(read_jsonl(path))
+        except ValidationError as exc:
+            raise DocumentError(f"{path} is not a valid pairs file: {exc}") from None
+    return pairs
 
 
 def _sigmoid(x: float) -> float:
