@@ -18,7 +18,8 @@ class StageBar:
 
 def stage_bar_chart_svg(bars: list[StageBar], *, title: str, pass_line: float | None = None) -> str:
     """Bars scaled to [0, 1] with their values printed, grid lines every 0.25, an optional dashed pass line."""
-    width, height, left, right, top = 760, 280, 44, 12, 22
+    width, height, left, top = 760, 280, 44, 22
+    right = 62 if pass_line is not None else 12  # room for the pass line's label beside the plot
     bottom = 46 if any(b.sublabel for b in bars) else 34
     plot_h = height - top - bottom
     slot = (width - left - right) / max(len(bars), 1)
@@ -69,7 +70,7 @@ def stage_bar_chart_svg(bars: list[StageBar], *, title: str, pass_line: float | 
         parts.append(
             f'<line x1="{left}" y1="{y(pass_line):.1f}" x2="{width - right}" y2="{y(pass_line):.1f}" '
             f'stroke="#b91c1c" stroke-width="1.5" stroke-dasharray="6 4"/>'
-            f'<text x="{width - right - 4}" y="{y(pass_line) - 5:.1f}" text-anchor="end" fill="#b91c1c" '
+            f'<text x="{width - right + 6}" y="{y(pass_line) + 4:.1f}" text-anchor="start" fill="#b91c1c" '
             f'font-weight="600">pass {pass_line:.2f}</text>'
         )
     parts.append("</svg>")
