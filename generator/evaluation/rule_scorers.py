@@ -113,16 +113,23 @@ def quick_to_consume(s: Subject, _: dict[str, Any]) -> RuleResult:
     return RuleResult(score=0.6, reason="says nothing about the time or effort it takes")
 
 
+def _presence(found: list[str], *, present: str, absent: str, if_found: float = 1.0, if_not: float = 0.4) -> RuleResult:
+    """A rule that looks for one kind of phrase: what was found, or what is missing."""
+    if found:
+        return RuleResult(score=if_found, reason=f"{present}: {_listed(found)}")
+    return RuleResult(score=if_not, reason=absent)
+
+
 def risk_reducer(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = s.measured().risk_reducers
-    reason = f"lowers the risk: {_listed(found)}" if found else "no guarantee, refund or no-commitment promise"
-    return RuleResult(score=1.0 if found else 0.4, reason=reason)
+    return _presence(
+        s.measured().risk_reducers, present="lowers the risk", absent="no guarantee, refund or no-commitment promise"
+    )
 
 
 def rewards_both_sides(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = s.measured().friend_side
-    reason = f"the friend gets something too: {_listed(found)}" if found else "no reward for the friend"
-    return RuleResult(score=1.0 if found else 0.4, reason=reason)
+    return _presence(
+        s.measured().friend_side, present="the friend gets something too", absent="no reward for the friend"
+    )
 
 
 def no_purchase_ask(s: Subject, _: dict[str, Any]) -> RuleResult:
@@ -190,15 +197,17 @@ def mentions_incentive(s: Subject, _: dict[str, Any]) -> RuleResult:
 
 
 def direct_link(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = s.measured().link
-    reason = f"one tap away: {_listed(found)}" if found else "no direct link: every extra step loses people"
-    return RuleResult(score=1.0 if found else 0.4, reason=reason)
+    return _presence(s.measured().link, present="one tap away", absent="no direct link: every extra step loses people")
 
 
 def after_the_experience(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = s.measured().too_early
-    reason = f"asks before they have tried it: {_listed(found)}" if found else "asks after the experience"
-    return RuleResult(score=0.0 if found else 1.0, reason=reason)
+    return _presence(
+        s.measured().too_early,
+        present="asks before they have tried it",
+        absent="asks after the experience",
+        if_found=0.0,
+        if_not=1.0,
+    )
 
 
 RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {

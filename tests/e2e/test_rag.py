@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from docx import Document as DocxDocument
 
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
 from generator.knowledge import KnowledgeIndex
 from generator.settings import PROJECT_ROOT, Settings
+from tests.e2e.servers import free_port, wait_until_up
 
 CVJ = [sys.executable, "-m", "generator.cli"]
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -67,15 +65,9 @@ def test_search_json_with_stage(tmp_path: Path) -> None:
     assert len(hits) == 3 and all(h["stage"] == "subscribe" for h in hits)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -83,14 +75,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start")
+        wait_until_up(f"{url}/api/v2/heartbeat", proc, seconds=60)
         yield url
     finally:
         proc.terminate()

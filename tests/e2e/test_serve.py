@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
+
+from tests.e2e.servers import free_port, wait_until_up
 
 CVJ_SCRIPT = Path(sys.executable).parent / "cvj"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_answers_the_api_the_eval_and_the_ui(data_dir: Path, local_server: object, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CVJ_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False"}
     # cwd outside the checkout: `ui` must come from the installed package, not from the current folder
     proc = subprocess.Popen(
@@ -35,16 +28,7 @@ def test_serve_answers_the_api_the_eval_and_the_ui(data_dir: Path, local_server:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                pytest.fail(f"cvj serve exited {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("cvj serve did not start")
+        wait_until_up(f"{url}/health", proc)
         assert httpx.get(f"{url}/ui/", timeout=30).status_code == 200
         texts = [
             "Give $20, get $20: share your code and you and your friend both save.",
