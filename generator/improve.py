@@ -21,9 +21,7 @@ from generator.settings import Settings
 
 
 def score_draft(evaluator: Evaluator, result: Draft, profile: BusinessProfile | None) -> AssetScore:
-    asset = result.typed()
-    subject = Subject(stage=result.stage, text=asset.as_text(), business=result.business, profile=profile, asset=asset)
-    return evaluator.score(subject)
+    return evaluator.score(Subject.of_draft(result, profile))
 
 
 def draft_until(

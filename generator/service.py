@@ -12,6 +12,7 @@ from generator.chains import TextCallback, draft
 from generator.drafts import Draft, DraftRequest
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
+from generator.improve import score_draft
 from generator.knowledge import KnowledgeIndex
 from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
@@ -53,11 +54,7 @@ class DraftingService:
         return self.evaluator().score_many(subjects)
 
     def score_draft(self, result: Draft, profile: BusinessProfile | None) -> AssetScore:
-        asset = result.typed()
-        subject = Subject(
-            stage=result.stage, text=asset.as_text(), business=result.business, profile=profile, asset=asset
-        )
-        return self.score([subject])[0]
+        return score_draft(self.evaluator(), result, profile)
 
     def _ensure_profile_indexed(self, profile: BusinessProfile) -> None:
         if self.index is None:

@@ -48,11 +48,7 @@ def to_subject(item: dict[str, Any], *, number: int, profile: BusinessProfile | 
     """A scoring subject from a text item or a saved draft (item ``number`` is 1-based, for errors)."""
     try:
         if "asset_type" in item and "asset" in item:
-            saved = Draft.model_validate(item)
-            asset = saved.typed()
-            return Subject(
-                stage=saved.stage, text=asset.as_text(), business=saved.business, profile=profile, asset=asset
-            )
+            return Subject.of_draft(Draft.model_validate(item), profile)
         text = TextItem.model_validate(item)
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from generator.assets import Asset, SocialPost, channel_limits
+from generator.drafts import Draft
 from generator.evaluation.signals import Signals, measure
 from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
@@ -36,6 +37,12 @@ class Subject(BaseModel):
     profile: BusinessProfile | None = None
     asset: Asset | None = None
     signals: Signals | None = None  # measured once by the Evaluator; measured on demand if absent
+
+    @classmethod
+    def of_draft(cls, draft: Draft, profile: BusinessProfile | None = None) -> Subject:
+        """A saved or fresh draft as a scoring subject: its typed asset, flattened to text."""
+        asset = draft.typed()
+        return cls(stage=draft.stage, text=asset.as_text(), business=draft.business, profile=profile, asset=asset)
 
     def measured(self) -> Signals:
         if self.signals is None:
