@@ -233,6 +233,23 @@ def generate_asset(
     )
 
 
+def asset_meta(
+    settings: Settings, prompt: PromptFile, *, sources: list[SourceRef], usage: Usage, attempts: int, started: float
+) -> AssetMeta:
+    """Provenance for a generated asset; ``started`` is the ``time.perf_counter()`` when the work began."""
+    return AssetMeta(
+        prompt_id=prompt.id,
+        prompt_version=prompt.version,
+        provider=settings.resolved_provider.value,
+        model=settings.resolved_model,
+        sources=sources,
+        usage=usage,
+        cost_usd=estimate_cost(settings, usage),
+        seconds=round(time.perf_counter() - started, 3),
+        attempts=attempts,
+    )
+
+
 def draft(
     profile: BusinessProfile,
     request: DraftRequest,
@@ -255,17 +272,8 @@ def draft(
     asset, usage, attempts = generate_asset(
         model, messages, schema, settings=settings, profile=profile, on_text=on_text
     )
-    meta = AssetMeta(
-        prompt_id=prompt.id,
-        prompt_version=prompt.version,
-        provider=settings.resolved_provider.value,
-        model=settings.resolved_model,
-        sources=[SourceRef(source=p.source, stage=p.stage, kind=p.kind, score=p.score) for p in used],
-        usage=usage,
-        cost_usd=estimate_cost(settings, usage),
-        seconds=round(time.perf_counter() - started, 3),
-        attempts=attempts,
-    )
+    sources = [SourceRef(source=p.source, stage=p.stage, kind=p.kind, score=p.score) for p in used]
+    meta = asset_meta(settings, prompt, sources=sources, usage=usage, attempts=attempts, started=started)
     return Draft(
         business=profile.name,
         stage=request.stage,

@@ -8,8 +8,8 @@ import time
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from generator.chains import TextCallback, estimate_cost, field_guide, generate_asset, system_message
-from generator.drafts import AssetMeta, Draft
+from generator.chains import TextCallback, asset_meta, field_guide, generate_asset, system_message
+from generator.drafts import Draft
 from generator.profile import BusinessProfile
 from generator.prompting import load_prompt
 from generator.settings import Settings
@@ -51,17 +51,7 @@ def revise(
     revised, usage, attempts = generate_asset(
         model, [system, HumanMessage(user)], schema, settings=settings, profile=profile, on_text=on_text
     )
-    meta = AssetMeta(
-        prompt_id=prompt.id,
-        prompt_version=prompt.version,
-        provider=settings.resolved_provider.value,
-        model=settings.resolved_model,
-        sources=draft.meta.sources,
-        usage=usage,
-        cost_usd=estimate_cost(settings, usage),
-        seconds=round(time.perf_counter() - started, 3),
-        attempts=attempts,
-    )
+    meta = asset_meta(settings, prompt, sources=draft.meta.sources, usage=usage, attempts=attempts, started=started)
     return draft.model_copy(
         update={
             "asset": revised.model_dump(mode="json"),
