@@ -54,8 +54,6 @@ class RouterTuning(BaseModel):
 
     c: float = 10.0
     text_weight: float = TEXT_WEIGHT
-    weight_from_index: int = 1 << 30  # rows from this index on get ``weight_from``
-    weight_from: float = 1.0
 
 
 def _vectorizer(words: dict[str, int] | None = None, characters: dict[str, int] | None = None) -> FeatureUnion:
@@ -90,10 +88,16 @@ class StageRouter:
 
     @classmethod
     def train(
-        cls, texts: list[str], labels: list[str], vectors: np.ndarray, *, tuning: RouterTuning | None = None
+        cls,
+        texts: list[str],
+        labels: list[str],
+        vectors: np.ndarray,
+        *,
+        weights: list[float] | None = None,
+        tuning: RouterTuning | None = None,
     ) -> StageRouter:
+        """``weights``: one per text (default 1), how much each example counts in the fit."""
         tuning = tuning or RouterTuning()
-        weights = np.array([tuning.weight_from if i >= tuning.weight_from_index else 1.0 for i in range(len(texts))])
         vectorizer = _vectorizer()
         text_model = LogisticRegression(C=tuning.c, max_iter=3000)
         text_model.fit(vectorizer.fit_transform(texts), labels, sample_weight=weights)
@@ -159,15 +163,18 @@ def cached_router(
     embeddings: Embeddings,
     embedding_id: str,
     cache_dir: Path,
+    weights: list[float] | None = None,
     tuning: RouterTuning | None = None,
 ) -> StageRouter:
-    """A router trained on these labelled texts, cached by a hash of them, the tuning and the embedding model."""
+    """A router trained on these labelled (and weighted) texts, cached by a hash of them, the tuning and the
+    embedding model."""
     tuning = tuning or RouterTuning()
-    key = [embedding_id, texts, labels, tuning.model_dump()]
+    key = [embedding_id, texts, labels, weights, tuning.model_dump()]
     digest = hashlib.sha1(json.dumps(key).encode("utf-8")).hexdigest()[:16]
     path = cache_dir / f"stage-router-{digest}.npz"
     if path.exists():
         return StageRouter.load(path)
-    router = StageRouter.train(texts, labels, np.array(embeddings.embed_documents(texts)), tuning=tuning)
+    vectors = np.array(embeddings.embed_documents(texts))
+    router = StageRouter.train(texts, labels, vectors, weights=weights, tuning=tuning)
     router.save(path)
     return router

@@ -91,13 +91,15 @@ def train_classifier(
     example_texts, example_labels = training_examples(settings.eval_dir)
     texts = guide_texts + example_texts + extra[0]
     labels = guide_labels + example_labels + extra[1]
-    tuning = RouterTuning(
-        c=CLASSIFIER_C,
-        text_weight=CLASSIFIER_TEXT_WEIGHT,
-        weight_from_index=len(guide_texts),
-        weight_from=EXAMPLE_WEIGHT,
-    )
+    weights = [1.0] * len(guide_texts) + [EXAMPLE_WEIGHT] * (len(texts) - len(guide_texts))
+    tuning = RouterTuning(c=CLASSIFIER_C, text_weight=CLASSIFIER_TEXT_WEIGHT)
     router = cached_router(
-        texts, labels, embeddings=embeddings, embedding_id=embedding_id, cache_dir=settings.cache_dir, tuning=tuning
+        texts,
+        labels,
+        embeddings=embeddings,
+        embedding_id=embedding_id,
+        cache_dir=settings.cache_dir,
+        weights=weights,
+        tuning=tuning,
     )
     return StageClassifier(router, embeddings)
