@@ -75,7 +75,7 @@ def _load(path: Path, model: type[T]) -> list[T]:
         raise DocumentError(f"{path} is not a valid labelled set: {exc}") from None
 
 
-def _mean(values: list[bool]) -> float:
+def mean(values: list[bool]) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
 
@@ -96,7 +96,7 @@ def calibrate(
             right[snippet.stage].append(hit)
             if not hit:
                 confusions[f"{snippet.stage}->{fit.stage}"] += 1
-        sets.append(SetFigures(file=path.name, items=len(snippets), accuracy=_mean(hits)))
+        sets.append(SetFigures(file=path.name, items=len(snippets), accuracy=mean(hits)))
         snippet_count += len(snippets)
     for path in pairs_files:
         pairs = _load(path, LabelledPair)
@@ -108,9 +108,8 @@ def calibrate(
             for g, b in zip(good.criteria, bad.criteria, strict=True):
                 if g.score is not None and b.score is not None:
                     per_criterion[f"{pair.stage}.{g.id}"].append((g.score, b.score))
-        sets.append(SetFigures(file=path.name, items=len(pairs), accuracy=_mean(wins)))
+        sets.append(SetFigures(file=path.name, items=len(pairs), accuracy=mean(wins)))
         pair_count += len(pairs)
-    mean = _mean
 
     return CalibrationReport(
         snippets=snippet_count,
