@@ -47,8 +47,7 @@ def render_score(scored: AssetScore) -> str:
     """The eval's verdict under the draft: score, pass/fail, and what to fix first."""
     verdict = "passes" if scored.passed else "does not pass yet"
     lines = [f"**Eval: {scored.score:.2f}, {verdict}** (pass mark {scored.threshold:.2f})"]
-    weak = sorted((c for c in scored.criteria if c.score is not None and c.score < 0.75), key=lambda c: c.score or 0)
-    lines += [f"- {c.name}: {c.reason}" for c in weak[:3]]
+    lines += [f"- {c.name}: {c.reason}" for c in scored.weakest(3)]
     return "\n".join(lines)
 
 

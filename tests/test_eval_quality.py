@@ -140,6 +140,25 @@ def test_calibration_pools_several_labelled_files_and_reports_each(tmp_path: Pat
     )
     assert report.snippets == 3 and report.stage_fit_accuracy == pytest.approx(2 / 3, abs=1e-3)
     assert [(s.file, s.items, s.accuracy) for s in report.sets] == [
-        ("a_snippets.jsonl", 1, 1.0), ("b_snippets.jsonl", 2, 0.5), ("pairs.jsonl", 1, 1.0)
-    ]  # fmt: skip
+        ("a_snippets.jsonl", 1, 1.0),
+        ("b_snippets.jsonl", 2, 0.5),
+        ("pairs.jsonl", 1, 1.0),
+    ]
     assert report.confusions == {"aware->advocate": 1}
+
+
+def test_weakest_lists_criteria_under_the_bar_worst_first_heavier_first() -> None:
+    from generator.evaluation.scoring import AssetScore, CriterionScore
+
+    def c(cid: str, score: float | None, weight: float) -> CriterionScore:
+        return CriterionScore(id=cid, name=cid, scorer="rule", weight=weight, required=False, score=score, reason="r")
+
+    scored = AssetScore(
+        stage="aware",
+        score=0.5,
+        passed=False,
+        threshold=0.6,
+        criteria=[c("ok", 0.9, 1), c("light", 0.2, 1), c("heavy", 0.2, 3), c("na", None, 5), c("mid", 0.5, 1)],
+    )
+    assert [x.id for x in scored.weakest(2)] == ["heavy", "light"]
+    assert scored.critique().startswith("heavy: r; light: r; mid: r")

@@ -20,6 +20,7 @@ from generator.evaluation.stage_fit import StageClassifier, StageFit
 from generator.settings import Settings
 
 REQUIRED_MIN = 0.5
+WEAK_BELOW = 0.75
 
 
 class CriterionScore(BaseModel):
@@ -40,12 +41,17 @@ class AssetScore(BaseModel):
     stage_fit: StageFit | None = None
     criteria: list[CriterionScore]
 
+    def weakest(self, limit: int) -> list[CriterionScore]:
+        """The criteria scoring under 0.75, worst first (heavier first among equals): what to fix."""
+        weak = sorted(
+            (c for c in self.criteria if c.score is not None and c.score < WEAK_BELOW),
+            key=lambda c: (c.score, -c.weight),
+        )
+        return weak[:limit]
+
     def critique(self) -> str:
         """What to fix, worst first: feeds a revision."""
-        weak = sorted(
-            (c for c in self.criteria if c.score is not None and c.score < 0.75), key=lambda c: (c.score, -c.weight)
-        )
-        return "; ".join(f"{c.name}: {c.reason}" for c in weak[:5]) or "tighten the copy"
+        return "; ".join(f"{c.name}: {c.reason}" for c in self.weakest(5)) or "tighten the copy"
 
 
 class Evaluator:
