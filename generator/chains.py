@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import openai
 import yaml
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
@@ -23,7 +22,7 @@ from pydantic import ValidationError
 
 from generator.assets import Asset
 from generator.drafts import AssetMeta, Draft, DraftRequest, SourceRef, Usage
-from generator.errors import GenerationError, ModelUnavailableError, PromptError
+from generator.errors import GenerationError, PromptError
 from generator.knowledge import KnowledgeIndex
 from generator.llm import response_format
 from generator.profile import BusinessProfile
@@ -169,25 +168,18 @@ def _invoke(
 ) -> AIMessage:
     """One model call; streamed to ``on_text`` chunk by chunk when a callback is given."""
     bound = model.bind(response_format=fmt)
-    try:
-        if on_text is None:
-            return bound.invoke(messages)  # type: ignore[return-value]
-        total: AIMessageChunk | None = None
-        for chunk in bound.stream(messages):
-            if chunk.content:
-                on_text(str(chunk.content))
-            total = chunk if total is None else total + chunk  # type: ignore[assignment]
-        content = str(total.content) if total else ""
-        usage = total.usage_metadata if total else None
-        if not usage or not usage.get("output_tokens"):
-            usage = estimated_usage(messages, content)  # servers that stream no usage (llama.cpp) still get counted
-        return AIMessage(content=content, usage_metadata=usage)
-    except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-        raise ModelUnavailableError(
-            f"The model could not be reached ({str(exc).rstrip('.')}). Check CVJ_BASE_URL and that the server runs."
-        ) from None
-    except openai.APIStatusError as exc:
-        raise ModelUnavailableError(f"The model server refused the request (HTTP {exc.status_code}): {exc}") from None
+    if on_text is None:
+        return bound.invoke(messages)  # type: ignore[return-value]
+    total: AIMessageChunk | None = None
+    for chunk in bound.stream(messages):
+        if chunk.content:
+            on_text(str(chunk.content))
+        total = chunk if total is None else total + chunk  # type: ignore[assignment]
+    content = str(total.content) if total else ""
+    usage = total.usage_metadata if total else None
+    if not usage or not usage.get("output_tokens"):
+        usage = estimated_usage(messages, content)  # servers that stream no usage (llama.cpp) still get counted
+    return AIMessage(content=content, usage_metadata=usage)
 
 
 def generate_asset(

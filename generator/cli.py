@@ -34,7 +34,7 @@ from generator.improve import best_version, draft_until
 from generator.ingest import load_documents
 from generator.kit import KitOptions, plan_kit, run_kit
 from generator.kit_models import KitEntry, KitReport
-from generator.llm import open_chat_model
+from generator.llm import check_completion, open_chat_model
 from generator.profile import load_profile, load_profiles
 from generator.revision import revise as revise_draft
 from generator.runtime import open_classifier, open_evaluator, open_index, refresh_index, settings_or_error
@@ -556,7 +556,7 @@ def stages() -> None:
 @app.command()
 @friendly_errors
 def doctor() -> None:
-    """Check the configuration and prepare the offline stack (tokenizer cache, embedding model files)."""
+    """Check the configuration, prepare the offline stack, and ask the chat model for one real completion."""
     settings = settings_or_error()
     checks: list[tuple[str, str]] = []
     ensure_tiktoken_cache()
@@ -567,11 +567,12 @@ def doctor() -> None:
         checks.append(("embeddings", f"OpenAI {settings.embedding_model}"))
     provider = settings.resolved_provider
     if provider is Provider.LOCAL:
-        checks.append(("chat model", f"local llama.cpp server with {local_llm.gguf_path(settings)}"))
+        checks.append(("llama.cpp", local_llm.build_info()))
+        where = f"local llama.cpp server with {local_llm.gguf_path(settings).name}"
     else:
-        checks.append(
-            ("chat model", f"{provider.value}:{settings.resolved_model} at {settings.base_url or 'api.openai.com'}")
-        )
+        where = f"{provider.value}:{settings.resolved_model} at {settings.base_url or 'api.openai.com'}"
+    with err.status("Asking the chat model for a test completion..."):
+        checks.append(("chat model", f"{where}: {check_completion(settings)}"))
     for name, detail in checks:
         err.print(f"[green]ok[/] {name:<11} {detail}", highlight=False)
 

@@ -52,6 +52,10 @@ class ModelUnavailableError(CVJError):
     http_status = 503
 
 
+class ModelCrashedError(ModelUnavailableError):
+    """The embedded model server died (a crash, a kill); the message says how and quotes its log."""
+
+
 class GenerationError(CVJError):
     """The model answered, but never with a valid asset within the repair budget.
 

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import openai
 from langchain_core.caches import BaseCache
+from langchain_core.messages import HumanMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
+from generator.errors import ModelCrashedError, ModelUnavailableError
 from generator.llm_cache import SQLiteAnswerCache
-from generator.local_llm import BUNDLED_GGUF, running_server
+from generator.local_llm import BUNDLED_GGUF, LocalServer, running_server
 from generator.settings import Provider, ResponseFormat, Settings
 
 LOCAL_API_KEY = "sk-local-no-key-needed"
@@ -39,10 +44,13 @@ class RequestCounter:
 
 
 class KitChatOpenAI(ChatOpenAI):
-    """ChatOpenAI whose cache key names the model rather than the local server's per-run port."""
+    """ChatOpenAI whose cache key names the model rather than the local server's per-run port, and whose
+    failures are CVJ errors: a crashed local server says so (and is restarted once), others say what to check.
+    """
 
     cache_namespace: str | None = None
     request_counter: RequestCounter | None = None
+    local_server: LocalServer | None = None
 
     def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
         key = super()._get_llm_string(stop=stop, **kwargs)
@@ -50,9 +58,51 @@ class KitChatOpenAI(ChatOpenAI):
             key = key.replace(self.openai_api_base, self.cache_namespace)
         return key
 
+    @contextlib.contextmanager
+    def _request(self) -> Iterator[None]:
+        """Around every real request (cache hits make none): a live server first, readable errors after."""
+        if self.local_server is not None:
+            self.local_server.ensure_running()
+        try:
+            yield
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+            report = self.local_server.crash_report() if self.local_server is not None else None
+            if report:
+                raise ModelCrashedError(report) from None
+            raise ModelUnavailableError(
+                f"The model could not be reached ({str(exc).rstrip('.')}). Check CVJ_BASE_URL and that the server runs."
+            ) from None
+        except openai.APIStatusError as exc:
+            raise ModelUnavailableError(
+                f"The model server refused the request (HTTP {exc.status_code}): {exc}"
+            ) from None
 
-def build_chat_model(settings: Settings, *, base_url: str | None = None, model: str | None = None) -> KitChatOpenAI:
-    """A configured chat model; ``base_url`` overrides the settings (the local server's URL)."""
+    def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+        with self._request():
+            return super()._generate(*args, **kwargs)
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        with self._request():
+            yield from super()._stream(*args, **kwargs)
+
+    async def _agenerate(self, *args: Any, **kwargs: Any) -> ChatResult:
+        with self._request():
+            return await super()._agenerate(*args, **kwargs)
+
+    async def _astream(self, *args: Any, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        with self._request():
+            async for chunk in super()._astream(*args, **kwargs):
+                yield chunk
+
+
+def build_chat_model(
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    local_server: LocalServer | None = None,
+) -> KitChatOpenAI:
+    """A configured chat model; ``base_url`` overrides the settings, ``local_server`` supplies it and watches it."""
     provider = settings.resolved_provider
     key = settings.api_key.get_secret_value() if settings.api_key else None
     extra_body: dict[str, Any] = {}
@@ -65,10 +115,11 @@ def build_chat_model(settings: Settings, *, base_url: str | None = None, model: 
     return KitChatOpenAI(
         request_counter=counter,
         http_client=httpx.Client(event_hooks={"request": [counter]}, timeout=settings.timeout_s),
+        local_server=local_server,
         cache_namespace=namespace if provider is Provider.LOCAL else None,
         cache=response_cache(settings),
         model=model or settings.resolved_model,
-        base_url=base_url or settings.base_url,
+        base_url=base_url or (local_server.base_url if local_server else settings.base_url),
         api_key=key or LOCAL_API_KEY,  # type: ignore[arg-type]
         temperature=settings.temperature,
         max_tokens=settings.max_output_tokens,  # type: ignore[call-arg]
@@ -91,9 +142,19 @@ def open_chat_model(settings: Settings) -> Iterator[ChatOpenAI]:
     """The chat model for a block of work, starting the local server on demand."""
     if settings.resolved_provider is Provider.LOCAL:
         with running_server(settings) as server:
-            yield build_chat_model(settings, base_url=server.base_url)
+            yield build_chat_model(settings, local_server=server)
     else:
         yield build_chat_model(settings)
+
+
+def check_completion(settings: Settings) -> str:
+    """One real, tiny chat completion (a server can list its models and still crash on the first request)."""
+    started = time.perf_counter()
+    quick = settings.model_copy(update={"max_output_tokens": 8, "llm_cache": False})
+    with open_chat_model(quick) as model:
+        reply = model.invoke([HumanMessage("Reply with the single word OK.")])
+    answer = " ".join(str(reply.content).split())[:40]
+    return f"answered {answer!r} in {time.perf_counter() - started:.1f} s"
 
 
 def response_format(settings: Settings, schema_model: type[BaseModel]) -> dict[str, Any]:
