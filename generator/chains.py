@@ -18,7 +18,7 @@ import yaml
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.messages.ai import UsageMetadata
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from generator.assets import Asset
 from generator.drafts import AssetMeta, Draft, DraftRequest, SourceRef, Usage
@@ -219,10 +219,16 @@ def generate_asset(
             ),
         ]
     raise GenerationError(
-        f"The model did not produce a valid {asset_cls.label.lower()} after "
+        f"The model did not produce a valid {_what(asset_cls)} after "
         f"{settings.repair_attempts + 1} attempts: {'; '.join(problems)}.",
         details={"problems": problems, "last_completion": last_text, "broke_business_rules": broke_rules},
     )
+
+
+def _what(schema: type[BaseModel]) -> str:
+    """How an error names what was asked for: an asset's label, or any other schema's name (the judge's Verdict)."""
+    label = getattr(schema, "label", None)
+    return label.lower() if isinstance(label, str) else f"{schema.__name__} answer"
 
 
 def asset_meta(

@@ -37,7 +37,14 @@ from generator.kit_models import KitEntry, KitReport
 from generator.llm import check_completion, open_chat_model
 from generator.profile import load_profile, load_profiles
 from generator.revision import revise as revise_draft
-from generator.runtime import open_classifier, open_evaluator, open_index, refresh_index, settings_or_error
+from generator.runtime import (
+    judge_choice,
+    open_classifier,
+    open_evaluator,
+    open_index,
+    refresh_index,
+    settings_or_error,
+)
 from generator.settings import PROJECT_ROOT, EmbeddingsProvider, Provider
 from generator.stages import STAGE_IDS, load_stages, parse_stage_id
 from generator.tokens import ENCODING, count_tokens, ensure_tiktoken_cache
@@ -61,6 +68,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Business profile, YAML or JSON.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of formatted text.")]
 JudgeOpt = Annotated[bool, typer.Option("--judge/--no-judge", help="Score judge criteria with the LLM judge.")]
+AutoJudgeOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--judge/--no-judge",
+        help="Score judge criteria with the LLM judge [default: on with a capable model, off with the bundled one].",
+        show_default=False,
+    ),
+]
 
 
 def friendly_errors(func: F) -> F:
@@ -191,11 +206,13 @@ def eval_retrieval(
 def eval_score(
     file: Annotated[Path, typer.Argument(help="JSON or JSONL: items {stage, text, business?} or saved drafts.")],
     profile: Annotated[Path | None, typer.Option("--profile", "-p", help="Check brand words, claims, prices.")] = None,
-    judge: JudgeOpt = True,
+    judge: AutoJudgeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score texts or drafts against their stage's rubric: a score in [0, 1], pass/fail, reasons."""
     settings = settings_or_error()
+    judge, judge_note = judge_choice(settings, judge)
+    err.print(judge_note, highlight=False)
     business = load_profile(profile) if profile else None
     subjects = [to_subject(item, number=i, profile=business) for i, item in enumerate(read_items(file), 1)]
     with (
@@ -251,11 +268,13 @@ def eval_run(
     report_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML report.")] = Path(
         "eval-report.html"
     ),
-    judge: JudgeOpt = True,
+    judge: AutoJudgeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the eval suite (promptfoo-shaped cases): a terminal table and a self-contained HTML report."""
     settings = settings_or_error()
+    judge, judge_note = judge_choice(settings, judge)
+    err.print(judge_note, highlight=False)
     suite_file = suite or settings.eval_dir / "suites" / "default.yaml"
     loaded = load_suite(suite_file)
     with err.status("Indexing knowledge and profiles..."):

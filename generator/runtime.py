@@ -16,7 +16,7 @@ from generator.evaluation.stage_fit import StageClassifier, train_classifier
 from generator.knowledge import KnowledgeIndex, index_all, knowledge_documents
 from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
-from generator.settings import Settings, load_settings
+from generator.settings import Provider, Settings, load_settings
 from generator.stage_router import router_for
 
 
@@ -60,6 +60,25 @@ def evaluator_for(settings: Settings, judge: Judge | None = None) -> Evaluator:
     classifier = train_classifier(settings, embeddings=embeddings, embedding_id=embedding_id)
     quality = train_quality_scorer(settings, classifier, embeddings=embeddings, embedding_id=embedding_id)
     return Evaluator(settings=settings, classifier=classifier, quality=quality, judge=judge)
+
+
+def judge_choice(settings: Settings, asked: bool | None) -> tuple[bool, str]:
+    """Whether to use the LLM judge, and a line that says so and why.
+
+    By default the judge runs only where a model can judge: SmolLM2-135M scores at chance (measured), so with
+    the bundled model the judged criteria are left out of the score rather than filled with noise.
+    """
+    if asked is False:
+        return False, "Judge: off (--no-judge); judged criteria are left out of the score."
+    model = settings.judge_model or settings.resolved_model
+    if asked:
+        return True, f"Judge: on ({model})."
+    if settings.judge_model is None and settings.resolved_provider is Provider.LOCAL and settings.local_gguf is None:
+        return False, (
+            "Judge: off. The bundled SmolLM2-135M judges at chance, so judged criteria are left out of the score; "
+            "set CVJ_JUDGE_MODEL (or use a capable model) or pass --judge to turn it on."
+        )
+    return True, f"Judge: on ({model}); --no-judge turns it off."
 
 
 @contextlib.contextmanager

@@ -104,6 +104,17 @@ def test_judge_scores_with_a_reason(settings: Settings) -> None:
     assert judged and all(c.score == 1.0 and "specific problem" in c.reason for c in judged)
 
 
+def test_a_judge_that_never_answers_validly_is_reported_per_criterion_not_a_crash(settings: Settings) -> None:
+    """The bundled model's judge can fail its re-asks: the criterion says so and scoring goes on."""
+    model = FakeListChatModel(responses=["not json at all"] * 100)
+    evaluator = Evaluator(settings=settings, judge=Judge(model, settings))
+    result = evaluator.score(Subject(stage="convert", text="Try the Tasting Flight Box for $12. Order today."))
+    judged = [c for c in result.criteria if c.scorer == "judge"]
+    assert judged and all(c.score is None for c in judged)
+    assert all(c.reason.startswith("judge failed: The model did not produce a valid Verdict answer") for c in judged)
+    assert any(c.score is not None for c in result.criteria)  # the rules still scored
+
+
 def test_items_accept_texts_and_drafts(tmp_path: Path, settings: Settings, coffee: BusinessProfile) -> None:
     from generator.chains import draft
 
@@ -144,3 +155,15 @@ def test_draft_until_revises_with_the_critique_and_keeps_every_version(
     assert versions[0].evaluation["score"] == 0.3 and versions[1].evaluation["score"] == 0.9  # type: ignore[index]
     assert "0.30" in versions[1].revisions[0]
     assert best_version(versions) is versions[1]
+
+
+def test_the_judge_is_off_by_default_only_with_the_bundled_model(tmp_path: Path) -> None:
+    from generator.runtime import judge_choice
+
+    bundled = Settings(provider="local", data_dir=tmp_path)
+    use, note = judge_choice(bundled, None)
+    assert use is False and "judges at chance" in note and "--judge" in note
+    assert judge_choice(bundled, True)[0] is True
+    capable = Settings(provider="local", data_dir=tmp_path, judge_model="qwen2.5-7b-instruct")
+    assert judge_choice(capable, None) == (True, "Judge: on (qwen2.5-7b-instruct); --no-judge turns it off.")
+    assert judge_choice(capable, False)[0] is False
