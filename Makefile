@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements-models.txt $(LLAMA_STAMP)
 
 demo: setup ## Index the knowledge and draft the whole journey kit for an example business, offline
 	$(BIN)/cvj index --profile $(PROFILE)
-	$(BIN)/cvj kit --profile $(PROFILE) --out kits || echo "Some assets could not be drafted (see above); the rest of the kit is written."
+	$(BIN)/cvj kit --profile $(PROFILE) --out kits || echo "Some assets could not be drafted or failed the eval (see above); the whole kit is written."
 
 test: setup ## The whole test suite: unit tests, then end-to-end tests on the real local stack
 	$(BIN)/ruff check .

@@ -309,9 +309,13 @@ def eval_calibrate(
     pairs: Annotated[
         list[Path] | None, typer.Option(help="Good-vs-bad pairs (JSONL); repeat for several files.")
     ] = None,
+    drafts: Annotated[
+        list[Path] | None,
+        typer.Option(help="Drafts labelled publishable or nonsense (JSONL); repeat for several files."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The eval's own accuracy on labelled sets (default: every eval/labelled/*snippets*.jsonl and *pairs*.jsonl)."""
+    """The eval's own accuracy on labelled sets (default: every snippets, pairs and drafts file in eval/labelled/)."""
     settings = settings_or_error()
     labelled = settings.eval_dir / "labelled"
     with err.status("Calibrating..."), open_evaluator(settings, judge=judge) as evaluator:
@@ -321,20 +325,36 @@ def eval_calibrate(
             classifier=evaluator.classifier,
             snippets_files=snippets or sorted(labelled.glob("*snippets*.jsonl")),
             pairs_files=pairs or sorted(labelled.glob("*pairs*.jsonl")),
+            drafts_files=drafts or sorted(labelled.glob("*drafts*.jsonl")),
+            examples_dir=settings.examples_dir,
         )
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
         return
     table = Table("metric", "value", title="Eval calibration")
     table.add_row(f"stage fit accuracy ({report.snippets} snippets)", f"{report.stage_fit_accuracy:.3f}")
+    table.add_row(
+        f"  where not 'unclear' ({report.stage_fit_abstained:.0%} unclear)", f"{report.stage_fit_decided_accuracy:.3f}"
+    )
+    table.add_row("  calibration error (ECE)", f"{report.stage_fit_ece:.3f}")
     for stage_id, value in report.stage_fit_per_stage.items():
         table.add_row(f"  stage fit · {stage_id}", f"{value:.3f}")
     table.add_row(f"pairwise accuracy ({report.pairs} pairs)", f"{report.pairwise_accuracy:.3f}")
     for stage_id, value in report.pairwise_per_stage.items():
         table.add_row(f"  pairwise · {stage_id}", f"{value:.3f}")
-    for figures in report.sets:
-        table.add_row(f"file {figures.file} ({figures.items})", f"{figures.accuracy:.3f}")
+    if report.drafts:
+        d = report.drafts
+        table.add_row(f"drafts ({d.drafts}): publishable passed", f"{d.publishable_passed:.3f}")
+        table.add_row("  nonsense passed", f"{d.nonsense_passed:.3f}")
+        table.add_row("  'fails' precision / recall", f"{d.fail_precision:.3f} / {d.fail_recall:.3f}")
     out.print(table)
+    sets = Table("file", "items", "accuracy", "where clear", "unclear", "ECE", "publishable passed",
+                 "nonsense passed", title="Per labelled file")  # fmt: skip
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    for f in report.sets:
+        sets.add_row(f.file, str(f.items), fmt(f.accuracy), fmt(f.decided_accuracy), fmt(f.abstained), fmt(f.ece),
+                     fmt(f.publishable_passed), fmt(f.nonsense_passed))  # fmt: skip
+    out.print(sets)
     crit = Table("criterion", "pairs", "agreement (good ≥ bad)", "strict (good > bad)", title="Per-criterion agreement")
     for key, agreement in report.criteria.items():
         crit.add_row(key, str(agreement.pairs), f"{agreement.agreement:.2f}", f"{agreement.strict:.2f}")
@@ -439,8 +459,9 @@ def _draft_to_score(
     def keep(version: Draft) -> None:
         path = folder / f"{version.asset_type}-v{version.version}.json"
         write_json_atomic(path, version.model_dump(mode="json"))
-        score = (version.evaluation or {}).get("score", 0.0)
-        err.print(f"version {version.version}: score {score:.2f} -> {path}")
+        scored = version.evaluation
+        shown = f"{scored.score:.2f} ({scored.verdict})" if scored else "n/a"
+        err.print(f"version {version.version}: score {shown} -> {path}")
 
     with err.status("Indexing knowledge and profile..."):
         idx = open_index(settings)
@@ -458,7 +479,7 @@ def _draft_to_score(
         sys.stdout.write(final.model_dump_json(indent=2) + "\n")
     else:
         _print_draft(final)
-    reached = (final.evaluation or {}).get("score", 0.0) >= min_score
+    reached = final.evaluation is not None and final.evaluation.passed and final.evaluation.score >= min_score
     err.print(f"{'Reached' if reached else 'Did not reach'} {min_score:.2f} in {len(versions)} version(s).")
 
 
@@ -507,7 +528,8 @@ def kit(
             folder = out / business.slug
 
             def advance(entry: KitEntry, name: str = business.name) -> None:
-                state = "cached" if entry.cached else ("failed" if entry.error else "done")
+                verdict = entry.draft.evaluation.verdict if entry.draft and entry.draft.evaluation else "drafted"
+                state = "not drafted" if entry.error else verdict + (" (cached)" if entry.cached else "")
                 progress.update(task, advance=1, last=f"{name}: {entry.key} {state}")
 
             report = run_kit(
@@ -518,19 +540,37 @@ def kit(
             reports.append(report)
             err.print(f"{business.name}: wrote {', '.join(str(p) for p in paths)}")
     _print_kit_summary(reports)
-    if any(r.totals.failed for r in reports):
+    missing = sum(r.totals.failed for r in reports)
+    unusable = sum(r.totals.off_brief for r in reports)
+    if missing or unusable:
+        err.print(f"{missing} asset(s) not drafted and {unusable} failed the eval's on-brief check (see above).")
         raise typer.Exit(2)
 
 
 def _print_kit_summary(reports: list[KitReport]) -> None:
-    table = Table("business", "assets", "failed", "mean score", "tokens", "cost $", "wall s", "model calls")
+    """Each asset with its verdict and what to fix first, then one line per business."""
+    for r in reports:
+        assets = Table("asset", "verdict", "score", "what to fix first", title=f"{r.business}: the journey kit")
+        for e in r.entries:
+            scored = e.draft.evaluation if e.draft else None
+            if e.error:
+                assets.add_row(e.key, "[red]not drafted[/]", "-", e.error[:160])
+            elif scored:
+                colour = {"passed": "green", "needs work": "yellow"}.get(scored.verdict, "red")
+                fix = "; ".join(scored.problems(2))[:160]
+                assets.add_row(e.key, f"[{colour}]{scored.verdict}[/]", f"{scored.score:.2f}", fix)
+            else:
+                assets.add_row(e.key, "drafted", "n/a", "(not scored)")
+        out.print(assets)
+    table = Table("business", "passed", "needs work", "failed eval", "not drafted", "mean score", "tokens", "cost $",
+                  "wall s", "model calls")  # fmt: skip
     for r in reports:
         scores = [s.score for s in r.overview if s.score is not None]
         mean = f"{sum(scores) / len(scores):.2f}" if scores else "n/a"
-        tokens = r.totals.input_tokens + r.totals.output_tokens
+        t = r.totals
         table.add_row(
-            r.business, str(r.totals.assets), str(r.totals.failed), mean, str(tokens),
-            f"{r.totals.cost_usd:.4f}", f"{r.totals.wall_seconds:.1f}", str(r.totals.model_calls),
+            r.business, str(t.passed), str(t.needs_work), str(t.off_brief), str(t.failed), mean,
+            str(t.input_tokens + t.output_tokens), f"{t.cost_usd:.4f}", f"{t.wall_seconds:.1f}", str(t.model_calls),
         )  # fmt: skip
     out.print(table)
 

@@ -18,6 +18,7 @@ from pydantic import (
 
 from generator.assets import ASSET_TYPES, Asset, channel_limits, resolve_asset_type
 from generator.errors import DocumentError, UnknownStageError
+from generator.evaluation.results import AssetScore
 from generator.stages import StageId, parse_stage_id
 
 
@@ -109,7 +110,7 @@ class Draft(BaseModel):
     version: int = Field(default=1, ge=1, description="1 for a first draft, +1 per revision")
     variant: int | None = Field(default=None, description="Which of --variants N this is (1-based)")
     revisions: list[str] = Field(default_factory=list, description="Instructions applied, oldest first")
-    evaluation: dict[str, Any] | None = Field(default=None, description="The eval's score of this version, if run")
+    evaluation: AssetScore | None = Field(default=None, description="The eval's score of this version, if run")
 
     @model_validator(mode="after")
     def _asset_matches_type(self) -> Draft:

@@ -42,7 +42,7 @@ def draft_until(
     versions: list[Draft] = []
     for attempt in range(max_revisions + 1):
         verdict = score_draft(evaluator, current, profile)
-        current = current.model_copy(update={"evaluation": verdict.model_dump(mode="json")})
+        current = current.model_copy(update={"evaluation": verdict})
         versions.append(current)
         if on_version:
             on_version(current)
@@ -55,4 +55,4 @@ def draft_until(
 
 def best_version(versions: list[Draft]) -> Draft:
     """The highest-scoring version (the latest among equals)."""
-    return max(reversed(versions), key=lambda d: (d.evaluation or {}).get("score", 0.0))
+    return max(reversed(versions), key=lambda d: d.evaluation.score if d.evaluation else 0.0)

@@ -156,7 +156,7 @@ def run_kit(
                 result = draft(profile, request, model=model, index=index, settings=settings, earlier=earlier)
                 if evaluator:
                     verdict = score_draft(evaluator, result, profile)
-                    result = result.model_copy(update={"evaluation": verdict.model_dump(mode="json")})
+                    result = result.model_copy(update={"evaluation": verdict})
             result = result.model_copy(update={"variant": item.variant})
             write_json_atomic(assets_dir / f"{item.key}.json", result.model_dump(mode="json"))
             return KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, draft=result,
@@ -205,9 +205,13 @@ def totals(entries: list[KitEntry], wall_seconds: float, model_calls: int | None
     """Sums over the kit; ``model_calls`` is the real request count when the model counts them."""
     drafts = [e.draft for e in entries if e.draft]
     fresh = [e.draft for e in entries if e.draft and not e.cached]
+    verdicts = [d.evaluation.verdict for d in drafts if d.evaluation]
     return KitTotals(
         assets=len(drafts),
         failed=sum(1 for e in entries if e.error),
+        passed=verdicts.count("passed"),
+        needs_work=verdicts.count("needs work"),
+        off_brief=verdicts.count("failed"),
         input_tokens=sum(d.meta.usage.input_tokens for d in drafts),
         output_tokens=sum(d.meta.usage.output_tokens for d in drafts),
         cost_usd=round(sum(d.meta.cost_usd for d in drafts), 6),
@@ -236,10 +240,13 @@ def journey_overview(profile: BusinessProfile, entries: list[KitEntry]) -> list[
         if entry is None:
             continue
         sees = "not drafted"
+        evaluation = entry.draft.evaluation if entry.draft else None
         if entry.draft:
             asset = entry.draft.asset
             sees = next((str(asset[f]) for f in _HEADLINE_FIELDS if f in asset), entry.draft.typed().label)
-        score = (entry.draft.evaluation or {}).get("score") if entry.draft else None
+        if evaluation and evaluation.verdict == "failed":  # never presented as done
+            sees = f"not usable: {'; '.join(evaluation.problems(1))}"
+        score = evaluation.score if evaluation else None
         steps.append(
             JourneyStep(
                 stage=stage.id,
@@ -248,6 +255,7 @@ def journey_overview(profile: BusinessProfile, entries: list[KitEntry]) -> list[
                 offer=offers.get(stage.id, "free content" if stage.number <= 2 else "-"),
                 next_step=stage.next_step,
                 score=score,
+                verdict=evaluation.verdict if evaluation else None,
             )
         )
     return steps

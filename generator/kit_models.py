@@ -23,8 +23,11 @@ class KitEntry(BaseModel):
 
 
 class KitTotals(BaseModel):
-    assets: int = 0
-    failed: int = 0
+    assets: int = Field(default=0, description="Drafted (whatever the eval says of them)")
+    failed: int = Field(default=0, description="Not drafted: the model never returned a valid asset")
+    passed: int = Field(default=0, description="Drafted and passed the eval")
+    needs_work: int = Field(default=0, description="On brief, below the eval's bar")
+    off_brief: int = Field(default=0, description="Failed the eval's on-brief gate: not usable as is")
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
@@ -41,6 +44,7 @@ class JourneyStep(BaseModel):
     offer: str
     next_step: str
     score: float | None = None
+    verdict: str | None = None
 
 
 class KitReport(BaseModel):

@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     eval_dir: Path = PROJECT_ROOT / "eval"
+    examples_dir: Path = PROJECT_ROOT / "examples"
 
     prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 

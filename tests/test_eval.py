@@ -152,7 +152,8 @@ def test_draft_until_revises_with_the_critique_and_keeps_every_version(
     versions = draft_until(coffee, DraftRequest(stage="convert"), min_score=0.8, max_revisions=2, model=model,
                            index=None, settings=settings, evaluator=Scorer())  # type: ignore[arg-type]  # fmt: skip
     assert [v.version for v in versions] == [1, 2]
-    assert versions[0].evaluation["score"] == 0.3 and versions[1].evaluation["score"] == 0.9  # type: ignore[index]
+    assert versions[0].evaluation and versions[0].evaluation.score == 0.3
+    assert versions[1].evaluation and versions[1].evaluation.score == 0.9
     assert "0.30" in versions[1].revisions[0]
     assert best_version(versions) is versions[1]
 

@@ -13,6 +13,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from generator.chains import draft
 from generator.drafts import Draft, DraftRequest
 from generator.errors import ConfigError
+from generator.evaluation.results import AssetScore
 from generator.export import FORMATS, OVERVIEW_HEADER, export_kit, humanise, to_docx, to_html, to_json, to_markdown
 from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.profile import BusinessProfile, load_profile
@@ -36,6 +37,8 @@ EVALUATION = {
         {"id": "n/a", "name": "Does not apply", "score": None, "reason": "No profile words to check."},
     ],
 }
+for _criterion in EVALUATION["criteria"]:  # type: ignore[attr-defined]
+    _criterion |= {"scorer": "rule", "weight": 1.0, "required": False}
 
 
 def _draft(profile: BusinessProfile, stage: str, asset: dict, tmp_path: Path) -> Draft:
@@ -48,7 +51,8 @@ def _draft(profile: BusinessProfile, stage: str, asset: dict, tmp_path: Path) ->
 def report(tmp_path: Path) -> KitReport:
     profile = load_profile(PROJECT_ROOT / "examples" / "harbor-lane-coffee.yaml")
     post = _draft(profile, "aware", POST, tmp_path)
-    offer = _draft(profile, "convert", ENTRY, tmp_path).model_copy(update={"evaluation": EVALUATION})
+    scored = AssetScore.model_validate(EVALUATION)
+    offer = _draft(profile, "convert", ENTRY, tmp_path).model_copy(update={"evaluation": scored})
     entries = [
         KitEntry(key="aware.social_post", stage="aware", asset_type="social_post", draft=post, seconds=1.5),
         KitEntry(key="subscribe.lead_magnet", stage="subscribe", asset_type="lead_magnet", error="model timed out"),
@@ -121,6 +125,23 @@ def test_json_round_trips(report: KitReport, tmp_path: Path) -> None:
     assert KitReport.model_validate_json(path.read_text(encoding="utf-8")) == report
 
 
+def test_an_off_brief_draft_is_shown_as_failed_with_the_gate_problem_first(report: KitReport) -> None:
+    from generator.evaluation.results import GateCheck, GateResult
+
+    entry = report.entries[2]
+    assert entry.draft and entry.draft.evaluation
+    invented = "the price 3.6 USD is not one of the profile's"
+    check = GateCheck(id="facts", name="No invented facts", passed=False, reason=invented)
+    gate = GateResult(passed=False, checks=[check])
+    failed = entry.draft.evaluation.model_copy(update={"gate": gate, "passed": False, "score": 0.08})
+    report.entries[2] = entry.model_copy(update={"draft": entry.draft.model_copy(update={"evaluation": failed})})
+    md = to_markdown(report)
+    assert "**Eval score: 0.08 — failed (off brief: not usable as is)**" in md
+    fixes = re.findall(r"^- (.+?) \((\d\.\d\d)\): (.+)$", md, flags=re.MULTILINE)
+    assert fixes[0] == ("No invented facts", "0.00", "the price 3.6 USD is not one of the profile's")
+    assert 'class="badge fail">failed (off brief' in to_html(report)
+
+
 def test_markdown_has_overview_sections_scores_and_costs(report: KitReport) -> None:
     md = to_markdown(report)
     assert md.startswith("# Harbor Lane Coffee — Customer Value Journey kit")
@@ -138,7 +159,8 @@ def test_markdown_has_overview_sections_scores_and_costs(report: KitReport) -> N
     assert "**Price:** 12 USD" in md
     assert "**Eval score: 0.82 — passed**" in md
     weakest = re.findall(r"^- (.+?) \((\d\.\d\d)\):", md, flags=re.MULTILINE)
-    assert weakest == [("Low price", "0.40"), ("Brand voice", "0.55"), ("Clear next step", "0.90")]
+    assert weakest == [("Low price", "0.40"), ("Brand voice", "0.55")]  # AssetScore.weakest: under 0.75 only
+    assert "What to fix first:" in md
     assert "prompt: entry_offer v" in md and "sources: none" in md
     costs = md[md.index("## Cost and time") :]
     assert "| Total |  | 1,234 | 567 | $0.0123 | 3.5 |" in costs

@@ -1,57 +1,27 @@
-"""Score an asset against its stage's rubric: rules first (free), stage fit, then the judge.
+"""Score an asset: the on-brief gate first, then its stage's rubric (rules, stage fit, quality model, judge).
 
-The score is the weighted mean of the criteria that apply, in [0, 1]; the asset passes when the
-score reaches the rubric's threshold and every required criterion that applies scores >= 0.5.
+The score is the weighted mean of the criteria that apply, in [0, 1]; the asset passes when it is on brief
+(the gate), the score reaches the rubric's threshold and every required criterion that applies scores >= 0.5.
+A draft off brief (debris, invented facts, another business, nonsense) scores near 0 whatever else it does.
+The verdict a copywriter sees: passed, needs work (with the reasons) or failed (off brief).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
 from generator.errors import CVJError
 from generator.evaluation.criteria import Criterion, load_rubric
+from generator.evaluation.gate import Gate
 from generator.evaluation.judge import Judge
 from generator.evaluation.quality_model import Judged, QualityScorer
+from generator.evaluation.results import REQUIRED_MIN, AssetScore, CriterionScore, StageFit
 from generator.evaluation.rule_scorers import RULES, RuleResult, Subject
 from generator.evaluation.signals import measure
-from generator.evaluation.stage_fit import StageClassifier, StageFit
+from generator.evaluation.stage_fit import StageClassifier
 from generator.settings import Settings
 
-REQUIRED_MIN = 0.5
-WEAK_BELOW = 0.75
-
-
-class CriterionScore(BaseModel):
-    id: str
-    name: str
-    scorer: str
-    weight: float
-    required: bool
-    score: float | None  # None: does not apply here (e.g. no profile to check words against)
-    reason: str
-
-
-class AssetScore(BaseModel):
-    stage: str
-    score: float
-    passed: bool
-    threshold: float
-    stage_fit: StageFit | None = None
-    criteria: list[CriterionScore]
-
-    def weakest(self, limit: int) -> list[CriterionScore]:
-        """The criteria scoring under 0.75, worst first (heavier first among equals): what to fix."""
-        weak = sorted(
-            (c for c in self.criteria if c.score is not None and c.score < WEAK_BELOW),
-            key=lambda c: (c.score, -c.weight),
-        )
-        return weak[:limit]
-
-    def critique(self) -> str:
-        """What to fix, worst first: feeds a revision."""
-        return "; ".join(f"{c.name}: {c.reason}" for c in self.weakest(5)) or "tighten the copy"
+OFF_BRIEF_FACTOR = 0.1  # a draft that fails the gate keeps a tenth of its rubric score: near 0, still ordered
 
 
 class Evaluator:
@@ -69,6 +39,7 @@ class Evaluator:
         self.classifier = classifier
         self.judge = judge
         self.quality = quality
+        self.gate = Gate(settings.eval_dir)
 
     def _stage_fit(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | None:
         if fit is None:
@@ -122,13 +93,17 @@ class Evaluator:
         total = sum(c.weight for c in applied)
         value = sum(c.weight * (c.score or 0.0) for c in applied) / total if total else 0.0
         required_ok = all((c.score or 0.0) >= REQUIRED_MIN for c in applied if c.required)
+        gate = self.gate.check(subject.text, asset=subject.asset, profile=subject.profile, business=subject.business)
+        if not gate.passed:
+            value *= OFF_BRIEF_FACTOR
         return AssetScore(
             stage=subject.stage,
             score=round(value, 4),
-            passed=required_ok and value >= rubric.pass_threshold,
+            passed=gate.passed and required_ok and value >= rubric.pass_threshold,
             threshold=rubric.pass_threshold,
             stage_fit=fit,
             criteria=scores,
+            gate=gate,
         )
 
     def score_many(

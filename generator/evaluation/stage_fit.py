@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, Field
 
 from generator.errors import DocumentError
+from generator.evaluation.results import StageFit
 from generator.knowledge import knowledge_documents
 from generator.settings import Settings
 from generator.stage_router import RouterTuning, StageRouter, cached_router, training_sentences
@@ -27,12 +27,6 @@ TRAINING_GLOB = "training/stage_examples*.jsonl"
 CLASSIFIER_C = 3.0
 CLASSIFIER_TEXT_WEIGHT = 0.8
 EXAMPLE_WEIGHT = 3.0
-
-
-class StageFit(BaseModel):
-    stage: str = Field(description="The stage the text serves best")
-    confidence: float = Field(ge=0, le=1)
-    scores: dict[str, float] = Field(description="Probability per stage")
 
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:

@@ -57,7 +57,7 @@ def to_markdown(report: KitReport) -> str:
             if note:
                 out += [f"**{note}**", ""]
             if asset.weakest:
-                out += ["Weakest criteria:", ""]
+                out += ["What to fix first:", ""]
                 out += [f"- {_md_line(c.name)} ({c.score:.2f}): {_md_line(c.reason)}" for c in asset.weakest]
                 out.append("")
             out += [f"<sub>{html.escape(asset.provenance or '')}</sub>", ""]

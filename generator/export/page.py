@@ -11,6 +11,7 @@ from generator.export.view import (
     OVERVIEW_HEADER,
     PASS_LINE,
     STAGE_COLOURS,
+    VERDICT_WORDS,
     AssetView,
     format_score,
     kit_view,
@@ -45,7 +46,7 @@ dd { margin: .1rem 0 0; white-space: pre-line; }
 dd ul, .weakest ul { margin: .2rem 0; padding-left: 1.2rem; }
 .verdict { margin: .9rem 0 .3rem; font-weight: 600; }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .8rem; color: #fff; }
-.badge.pass { background: #15803d; } .badge.fail { background: #b91c1c; }
+.badge.pass { background: #15803d; } .badge.warn { background: #b45309; } .badge.fail { background: #b91c1c; }
 .weakest { font-size: .92rem; }
 .provenance { color: var(--muted); font-size: .78rem; margin: .8rem 0 0; overflow-wrap: anywhere; }
 figure { margin: 1rem 0; }
@@ -116,18 +117,17 @@ def _html_asset(asset: AssetView) -> str:
         )
         rows.append(f"<dt>{_e(f.name)}</dt><dd>{value}</dd>")
     out = [f'<article class="asset"><h3>{_e(asset.label)}</h3><dl>{"".join(rows)}</dl>']
-    if asset.score is not None or asset.passed is not None:
+    if asset.score is not None or asset.verdict is not None:
         badge = ""
-        if asset.passed is not None:
-            badge = (
-                ' <span class="badge pass">passed</span>' if asset.passed else ' <span class="badge fail">failed</span>'
-            )
+        if asset.verdict is not None:
+            css = {"passed": "pass", "needs work": "warn"}.get(asset.verdict, "fail")
+            badge = f' <span class="badge {css}">{_e(VERDICT_WORDS.get(asset.verdict, asset.verdict))}</span>'
         out.append(f'<p class="verdict">Eval score: {_e(format_score(asset.score))}{badge}</p>')
     if asset.weakest:
         items = "".join(
             f"<li><strong>{_e(c.name)}</strong> ({c.score:.2f}): {_e(c.reason)}</li>" for c in asset.weakest
         )
-        out.append(f'<div class="weakest">Weakest criteria:<ul>{items}</ul></div>')
+        out.append(f'<div class="weakest">What to fix first:<ul>{items}</ul></div>')
     out.append(f'<p class="provenance">{_e(asset.provenance or "")}</p></article>')
     return "".join(out)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.assets import ASSET_TYPES
+from generator.evaluation.results import AssetScore
 from generator.kit_models import KitEntry, KitReport
 from generator.stages import STAGE_IDS, Stage, load_stages
 
@@ -50,8 +51,8 @@ class AssetView:
     fields: list[FieldView] = field(default_factory=list)
     error: str | None = None
     score: float | None = None
-    passed: bool | None = None
-    weakest: list[CriterionView] = field(default_factory=list)
+    verdict: str | None = None  # passed, needs work or failed (off brief)
+    weakest: list[CriterionView] = field(default_factory=list)  # what to fix first
     provenance: str | None = None
 
 
@@ -126,16 +127,15 @@ def _label(entry: KitEntry) -> str:
     return f"{label} (variant {variant})" if variant else label
 
 
-def _weakest(evaluation: dict[str, Any]) -> list[CriterionView]:
-    scored = []
-    for item in evaluation.get("criteria") or []:
-        if not isinstance(item, dict):
-            continue
-        score = _as_float(item.get("score"))
-        if score is not None:
-            name = str(item.get("name") or item.get("id") or "criterion")
-            scored.append(CriterionView(name=name, score=score, reason=str(item.get("reason") or "")))
-    return sorted(scored, key=lambda c: c.score)[:WEAKEST]
+def _to_fix(evaluation: AssetScore) -> list[CriterionView]:
+    """The gate's problems first (each scores 0), then the weakest criteria."""
+    gate = (
+        [CriterionView(c.name, 0.0, c.reason) for c in evaluation.gate.checks if not c.passed]
+        if evaluation.gate
+        else []
+    )
+    weak = [CriterionView(c.name, c.score or 0.0, c.reason) for c in evaluation.weakest(WEAKEST)]
+    return (gate + weak)[:WEAKEST]
 
 
 def _seconds(entry: KitEntry) -> float:
@@ -170,16 +170,15 @@ def _asset_view(entry: KitEntry, currency: str) -> AssetView:
         for name, value in entry.draft.asset.items()
         if value is not None and value != "" and value != []
     ]
-    evaluation = entry.draft.evaluation or {}
-    passed = evaluation.get("passed")
+    evaluation = entry.draft.evaluation
     return AssetView(
         key=entry.key,
         stage=entry.stage,
         label=label,
         fields=fields,
-        score=_as_float(evaluation.get("score")),
-        passed=passed if isinstance(passed, bool) else None,
-        weakest=_weakest(evaluation),
+        score=evaluation.score if evaluation else None,
+        verdict=evaluation.verdict if evaluation else None,
+        weakest=_to_fix(evaluation) if evaluation else [],
         provenance=_provenance(entry),
     )
 
@@ -200,11 +199,7 @@ def _stage_scores(report: KitReport) -> dict[str, float | None]:
             scores[stage] = step.score
             continue
         found = [
-            score
-            for e in report.entries
-            if e.stage == stage and e.draft and e.draft.evaluation
-            for score in [_as_float(e.draft.evaluation.get("score"))]
-            if score is not None
+            e.draft.evaluation.score for e in report.entries if e.stage == stage and e.draft and e.draft.evaluation
         ]
         scores[stage] = sum(found) / len(found) if found else None
     return scores
@@ -231,7 +226,13 @@ def kit_view(report: KitReport) -> KitView:
         )
     steps = sorted(report.overview, key=lambda s: order.index(s.stage))
     overview = [
-        (step.stage_name or step.stage, step.prospect_sees, step.offer, step.next_step, format_score(step.score))
+        (
+            step.stage_name or step.stage,
+            step.prospect_sees,
+            step.offer,
+            step.next_step,
+            format_score(step.score) + (f" ({step.verdict})" if step.verdict else ""),
+        )
         for step in steps
     ]
     costs = []
@@ -272,8 +273,11 @@ def kit_view(report: KitReport) -> KitView:
     )
 
 
+VERDICT_WORDS = {"passed": "passed", "needs work": "needs work", "failed": "failed (off brief: not usable as is)"}
+
+
 def asset_verdict(asset: AssetView) -> str | None:
-    if asset.score is None and asset.passed is None:
+    if asset.score is None and asset.verdict is None:
         return None
-    result = "" if asset.passed is None else (" — passed" if asset.passed else " — failed")
+    result = f" — {VERDICT_WORDS.get(asset.verdict, asset.verdict)}" if asset.verdict else ""
     return f"Eval score: {format_score(asset.score)}{result}"

@@ -66,7 +66,7 @@ def _build_docx(report: KitReport) -> Any:
             if note:
                 document.add_paragraph().add_run(note).bold = True
             if asset.weakest:
-                document.add_paragraph("Weakest criteria:")
+                document.add_paragraph("What to fix first:")
                 for c in asset.weakest:
                     document.add_paragraph(f"{c.name} ({c.score:.2f}): {c.reason}", style="List Bullet")
             run = document.add_paragraph().add_run(asset.provenance or "")

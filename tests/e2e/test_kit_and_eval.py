@@ -41,7 +41,7 @@ def test_kit_writes_every_format_then_an_identical_rerun_makes_no_model_calls(
     report = KitReport.model_validate_json((folder / "kit.json").read_text())
     assert [e.key for e in report.entries] == ["subscribe.lead_magnet", "convert.entry_offer"]
     drafted = [e for e in report.entries if e.draft]
-    assert drafted and all(e.draft.evaluation and 0 <= e.draft.evaluation["score"] <= 1 for e in drafted)  # type: ignore[union-attr]
+    assert drafted and all(e.draft.evaluation and 0 <= e.draft.evaluation.score <= 1 for e in drafted)  # type: ignore[union-attr]
     assert "<svg" in (folder / "kit.html").read_text()
     assert report.business in "\n".join(p.text for p in DocxDocument(str(folder / "kit.docx")).paragraphs)
     if report.totals.failed == 0:
