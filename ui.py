@@ -45,9 +45,13 @@ def render_markdown(result: Draft) -> str:
 
 def render_score(scored: AssetScore) -> str:
     """The eval's verdict under the draft: score, pass/fail, and what to fix first."""
-    verdict = "passes" if scored.passed else "does not pass yet"
+    verdict = {
+        "passed": "passed",
+        "needs work": "needs work",
+        "failed": "failed: off brief, not usable as is",
+    }[scored.verdict]
     lines = [f"**Eval: {scored.score:.2f}, {verdict}** (pass mark {scored.threshold:.2f})"]
-    lines += [f"- {c.name}: {c.reason}" for c in scored.weakest(3)]
+    lines += [f"- {problem}" for problem in scored.problems(3)]
     return "\n".join(lines)
 
 

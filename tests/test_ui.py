@@ -56,3 +56,17 @@ def test_revision_streams_a_new_version(settings: Settings) -> None:
 def test_revision_needs_a_draft_and_an_instruction(service: DraftingService) -> None:
     with pytest.raises(gr.Error, match="Draft something first"):
         list(stream_revision(service, "", None, "shorter"))
+
+
+def test_the_score_shows_the_verdict_and_the_gate_problem_first() -> None:
+    from generator.evaluation.results import AssetScore, GateCheck, GateResult
+    from ui import render_score
+
+    check = GateCheck(id="no_debris", name="No template or prompt debris", passed=False, reason="'{{ content }}'")
+    scored = AssetScore(stage="convert", score=0.07, passed=False, threshold=0.65, criteria=[],
+                        gate=GateResult(passed=False, checks=[check]))  # fmt: skip
+    shown = render_score(scored)
+    assert "**Eval: 0.07, failed: off brief, not usable as is**" in shown
+    assert shown.index("No template or prompt debris: '{{ content }}'") > shown.index("failed")
+    on_brief = scored.model_copy(update={"gate": GateResult(passed=True, checks=[]), "score": 0.5})
+    assert "needs work" in render_score(on_brief)
