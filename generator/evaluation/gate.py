@@ -67,6 +67,7 @@ class GateLists(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     debris: list[DebrisPattern] = Field(min_length=1)
+    merge_fields: str
     claims: ClaimPatterns
     review_sites: list[str] = Field(min_length=1)
     known_domains: list[str] = Field(default_factory=list)
@@ -82,6 +83,7 @@ class CompiledGate:
 
     def __init__(self, lists: GateLists) -> None:
         self.debris = [(d.name, re.compile(d.regex, re.I | re.M)) for d in lists.debris]
+        self.merge_fields = re.compile(lists.merge_fields, re.I)
         self.claims = {kind: re.compile(rx, re.I) for kind, rx in lists.claims.model_dump().items()}
         self.review_sites = lists.review_sites
         self.known_domains = {d.lower() for d in lists.known_domains}
@@ -121,7 +123,8 @@ def content_stems(text: str, generic: set[str] | frozenset[str] = frozenset()) -
 
 
 def _fields(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
-    """(field, text, schema maxLength) for every string and list item; a bare text is one prose field."""
+    """(field, text, length) for every string and list item; list items are never prose (a bullet may be two
+    words); a bare text is one prose field."""
     if asset is None:
         return [("text", text, 10_000)]
     schema = type(asset).model_json_schema()["properties"]
@@ -132,7 +135,7 @@ def _fields(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
             out.append((name, value, int(spec.get("maxLength", 0))))
         elif isinstance(value, list):
             limit = int(spec.get("items", {}).get("maxLength", 0))
-            out += [(f"{name}[{i}]", str(v), limit) for i, v in enumerate(value, 1)]
+            out += [(f"{name}[{i}]", str(v), min(limit, SENTENCE_FIELD_MIN_LENGTH - 1)) for i, v in enumerate(value, 1)]
     return out
 
 
@@ -166,9 +169,9 @@ class Gate:
     def _on_business(
         self, text: str, profile: BusinessProfile | None, brief: str, business: str | None
     ) -> GateCheck | None:
-        name = profile.name if profile else business
-        if not name:
+        if profile is None:  # what it sells is unknown: naming the business is the rubric's names_business criterion
             return None
+        name = profile.name
         check = "on_business"
         title = "About this business"
         others = [
@@ -180,8 +183,6 @@ class Gate:
             return GateCheck(id=check, name=title, passed=False, reason=f"names another business: {others[0]}")
         if contains_phrase(text, name) or (profile and any(contains_phrase(text, o) for o in _offer_names(profile))):
             return GateCheck(id=check, name=title, passed=True, reason=f"names {name} or its offers")
-        if profile is None:
-            return GateCheck(id=check, name=title, passed=False, reason=f"never names {name}")
         shared = content_stems(text, self.lists.generic) & content_stems(brief, self.lists.generic)
         if len(shared) >= 3:
             return GateCheck(id=check, name=title, passed=True, reason=f"talks about {', '.join(sorted(shared)[:5])}")
@@ -197,6 +198,7 @@ class Gate:
         allowed = brief.lower()  # the profile's own words are never debris
         found = []
         for field, value, _ in fields:
+            value = self.lists.merge_fields.sub("", value)  # a link or first-name merge field is the sender's to fill
             for label, pattern in self.lists.debris:
                 hit = pattern.search(value)
                 if hit and hit.group(0).lower() not in allowed:
@@ -249,13 +251,14 @@ class Gate:
         return GateCheck(id="field_sense", name="Fields make sense", passed=not problems, reason=reason)
 
     def _link_problems(self, text: str, profile: BusinessProfile | None) -> list[str]:
-        own = _domain(profile.website) if profile and profile.website else None
+        if profile is None:  # whose website it should be is unknown
+            return []
+        own = _domain(profile.website) if profile.website else None
         problems = []
-        if profile is not None:  # a social handle must be the business's own
-            own_words = re.sub(r"[^a-z0-9]", "", f"{profile.name} {own or ''}".lower())
-            for handle in _HANDLE.findall(text):
-                if re.sub(r"[^a-z0-9]", "", handle.lower()) not in own_words:
-                    problems.append(f"points to @{handle}, not the business's own account")
+        own_words = re.sub(r"[^a-z0-9]", "", f"{profile.name} {own or ''}".lower())
+        for handle in _HANDLE.findall(text):  # a social handle must be the business's own
+            if re.sub(r"[^a-z0-9]", "", handle.lower()) not in own_words:
+                problems.append(f"points to @{handle}, not the business's own account")
         for match in _DOMAIN.finditer(text):
             domain = match.group(1).lower().removeprefix("www.")
             if domain.endswith((".md", ".json", ".yaml", ".txt", ".py")) or re.fullmatch(r"[\d.]+", domain):

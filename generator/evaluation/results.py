@@ -13,8 +13,9 @@ Verdict = Literal["passed", "needs work", "failed"]
 
 
 # Below this confidence the classifier says "unclear" with its two likeliest stages rather than a wrong verdict.
-# Chosen on eval/training/ by cross-validation (see README), never on eval/labelled/.
-UNCLEAR_BELOW = 0.3
+# Chosen on eval/training/ only: out of fold, at the fitted temperature (about 0.3), 0.6 sets aside 5% of the
+# training examples and lifts accuracy on the rest from 0.932 to 0.952.
+UNCLEAR_BELOW = 0.6
 
 
 class StageFit(BaseModel):

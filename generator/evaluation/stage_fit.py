@@ -86,7 +86,7 @@ def train_classifier(
     texts = guide_texts + example_texts + extra[0]
     labels = guide_labels + example_labels + extra[1]
     weights = [1.0] * len(guide_texts) + [EXAMPLE_WEIGHT] * (len(texts) - len(guide_texts))
-    tuning = RouterTuning(c=CLASSIFIER_C, text_weight=CLASSIFIER_TEXT_WEIGHT)
+    tuning = RouterTuning(c=CLASSIFIER_C, text_weight=CLASSIFIER_TEXT_WEIGHT, calibrate=True)
     router = cached_router(
         texts,
         labels,
