@@ -75,6 +75,7 @@ class GateLists(BaseModel):
     ask_channels: list[str] = Field(min_length=1)
     generic_words: list[str] = Field(default_factory=list)
     other_brand: str
+    guarantee: str
     known_names: list[str] = Field(default_factory=list)
 
 
@@ -91,6 +92,7 @@ class CompiledGate:
         self.ask_channels = lists.ask_channels
         self.generic = {stem(w) for w in lists.generic_words}
         self.other_brand = re.compile(lists.other_brand)
+        self.guarantee = re.compile(lists.guarantee, re.I)
         self.known_names = {n.lower() for n in lists.known_names}
 
 
@@ -211,6 +213,9 @@ class Gate:
         if profile is None:
             return None
         problems = _offer_problems(asset, profile) + self._price_problems(text, asset, profile, brief)
+        promise = self.lists.guarantee.search(text)
+        if promise and not self.lists.guarantee.search(brief):
+            problems.append(f"it promises '{promise.group(0)}', which the profile never offers")
         problems += self._claim_problems(text, brief) + _testimonial_problems(text, profile)
         reason = "; ".join(problems[:3]) if problems else "prices, offers and figures match the profile"
         return GateCheck(id="facts", name="No invented facts", passed=not problems, reason=reason)
