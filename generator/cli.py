@@ -226,10 +226,13 @@ def eval_score(
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in results], indent=2) + "\n")
         return
     for number, (subject, result) in enumerate(zip(subjects, results, strict=True), 1):
-        verdict = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
+        colour = {"passed": "green", "needs work": "yellow"}.get(result.verdict, "red")
+        verdict = f"[{colour}]{result.verdict.upper()}[/]"
         table = Table(
             "criterion", "weight", "score", "reason", title=f"#{number} {subject.stage}: {result.score:.2f} {verdict}"
         )
+        for check in result.gate.checks if result.gate else []:
+            table.add_row(f"gate: {check.name} *", "-", "ok" if check.passed else "[red]fails[/]", check.reason)
         for c in result.criteria:
             shown = "n/a" if c.score is None else f"{c.score:.2f}"
             table.add_row(c.name + (" *" if c.required else ""), f"{c.weight:g}", shown, c.reason)
@@ -257,7 +260,8 @@ def eval_classify(
         return
     table = Table("#", "stage", "confidence", "text")
     for number, (fit, text) in enumerate(zip(fits, texts, strict=True), 1):
-        table.add_row(str(number), fit.stage, f"{fit.confidence:.2f}", text[:90])
+        stage = f"unclear: {fit.stage} or {fit.runner_up}" if fit.unclear else fit.stage
+        table.add_row(str(number), stage, f"{fit.confidence:.2f}", text[:90])
     out.print(table)
 
 

@@ -48,7 +48,7 @@ class Evaluator:
         wanted = float(criterion.params.get("min_confidence", 0.4))
         reason = f"reads as {subject.stage} {p:.0%}"
         if fit.stage != subject.stage:
-            reason += f" (best: {fit.stage} {fit.confidence:.0%})"
+            reason += f" (best: {fit.describe()})"
         # p == min_confidence scores 0.5 (the pass line of a required criterion); 2x that scores 1.0.
         return RuleResult(score=round(min(1.0, p / (2 * wanted)), 3), reason=reason)
 
