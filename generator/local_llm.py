@@ -151,7 +151,7 @@ def launch(
         if append_log:
             log.write(f"\n--- restarted at {datetime.now(UTC).isoformat()} ---\n".encode())
             log.flush()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=server_env())
     state = ServerState(pid=proc.pid, port=port, model_path=str(model), started_at=datetime.now(UTC))
     deadline = time.monotonic() + settings.local_start_timeout_s
     while time.monotonic() < deadline:
@@ -167,6 +167,15 @@ def launch(
     raise ModelUnavailableError(
         f"The local model server did not become ready in {settings.local_start_timeout_s:g}s.\n{_log_tail(settings)}"
     )
+
+
+def server_env() -> dict[str, str]:
+    """The server's environment: OpenMP threads sleep while they wait instead of spinning (unless set otherwise).
+
+    Measured on 2 cores beside one busy process (the kit's own scoring is one): 8.5 tokens/s passive against
+    1.3 spinning; alone, 48.6 against 57.4.
+    """
+    return {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
 
 
 def describe_exit(returncode: int | None) -> str:
