@@ -36,8 +36,8 @@ def instance_for(schema: dict[str, Any]) -> dict[str, Any]:
         if "enum" in spec:
             return spec["enum"][0]
         kind = spec.get("type")
-        if kind == "string":
-            text = f"Harbor Lane Coffee {name.replace('_', ' ')}"
+        if kind == "string":  # plain words: a field's name in the copy would be template debris
+            text = f"Harbor Lane Coffee note {sum(map(ord, name)) % 97}"
             return text[: spec.get("maxLength", 200)]
         if kind == "array":
             return [value(spec.get("items", {}), f"{name} {i}") for i in range(max(1, spec.get("minItems", 1)))]

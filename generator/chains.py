@@ -12,28 +12,32 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.assets import Asset
 from generator.drafts import AssetMeta, Draft, DraftRequest, SourceRef, Usage
 from generator.errors import GenerationError, PromptError
+from generator.evaluation.gate import Gate
+from generator.facts import copy_schema, offer_facts, with_facts
 from generator.knowledge import KnowledgeIndex
 from generator.llm import response_format
 from generator.profile import BusinessProfile
-from generator.prompting import SYSTEM_PROMPT_ID, ContextPiece, PromptFile, fit_context, load_prompt
+from generator.prompting import ContextPiece, PromptFile, asset_messages, example_businesses, fit_context
 from generator.rules import rule_problems
 from generator.settings import Settings
 from generator.stages import get_stage
 from generator.tokens import count_tokens, truncate_to_tokens
 
 BUSINESS_HITS = 2
-FRAME_PROMPT_ID = "asset_frame"
+# The gate's checks a draft is re-asked for: wrong facts and template debris.
+RE_ASK_ON = {"facts", "no_debris"}
+T = TypeVar("T", bound=BaseModel)
 TextCallback = Callable[[str], None]
 
 
@@ -43,24 +47,6 @@ class InvalidOutput(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def field_guide(asset_cls: type[Asset]) -> str:
-    """The asset's fields as lines a model can follow (the schema itself goes in response_format)."""
-    schema = asset_cls.model_json_schema()
-    lines = []
-    for name, spec in schema["properties"].items():
-        kind = spec.get("type", "text")
-        if kind == "array":
-            limit = spec.get("items", {}).get("maxLength")
-            kind = f"list of up to {spec.get('maxItems', 5)} short texts" + (
-                f" (max {limit} chars each)" if limit else ""
-            )
-        elif kind == "string":
-            kind = f"text, max {spec.get('maxLength', 500)} chars"
-        desc = spec.get("description")
-        lines.append(f'- "{name}" ({kind})' + (f": {desc}" if desc else ""))
-    return "\n".join(lines)
 
 
 def retrieve_context(
@@ -75,66 +61,11 @@ def retrieve_context(
     return [ContextPiece(text=h.text, source=h.source, stage=h.stage, kind=h.kind, score=h.score) for h in hits]
 
 
-def _earlier_summary(earlier: dict[str, Draft] | None) -> str:
-    if not earlier:
-        return "(none yet)"
-    return "\n\n".join(f"{d.typed().label}:\n{truncate_to_tokens(d.as_text(), 200)}" for d in earlier.values())
-
-
-def build_messages(
-    settings: Settings,
-    profile: BusinessProfile,
-    request: DraftRequest,
-    *,
-    context: str,
-    earlier: dict[str, Draft] | None = None,
-    schema: type[Asset] | None = None,
-) -> tuple[list[BaseMessage], PromptFile]:
-    """The system and user messages for one asset: the asset's prompt inside the shared frame."""
-    stage = get_stage(request.stage)
-    prompt = load_prompt(settings.prompts_dir, request.asset_class.asset_type)
-    frame = load_prompt(settings.prompts_dir, FRAME_PROMPT_ID)
-    task = prompt.fill(
-        {"business_name": profile.name, "channel": request.resolved_channel(profile.channels) or "any channel"}
-    )
-    user_text = frame.fill(
-        {
-            "stage_name": stage.name,
-            "stage_purpose": stage.purpose,
-            "prospect_state": stage.prospect_state,
-            "next_step": stage.next_step,
-            "task": task,
-            "profile": profile.as_brief(),
-            "context": context or "(no notes found)",
-            "earlier_assets": _earlier_summary(earlier),
-            "instructions": request.instructions or "(none)",
-            "fields": field_guide(schema or request.asset_class),
-        }
-    )
-    return [system_message(settings, profile), HumanMessage(user_text)], prompt
-
-
-def system_message(settings: Settings, profile: BusinessProfile) -> SystemMessage:
-    """The shared system prompt with the business's brand rules."""
-    voice = profile.brand_voice
-    system = load_prompt(settings.prompts_dir, SYSTEM_PROMPT_ID)
-    return SystemMessage(
-        system.fill(
-            {
-                "business_name": profile.name,
-                "tone": voice.tone,
-                "words_to_avoid": ", ".join(voice.words_to_avoid) or "(none)",
-                "never_claim": "; ".join(profile.compliance.never_claim) or "(nothing listed)",
-            }
-        )
-    )
-
-
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
 
-def parse_asset(text: str, asset_cls: type[Asset]) -> Asset:
-    """Parse a completion into the asset type; the seam unit tests drive with plain text."""
+def parse_asset(text: str, asset_cls: type[T]) -> T:
+    """Parse a completion into the schema; the seam unit tests drive with plain text."""
     cleaned = _FENCE.sub("", text.strip())
     start, end = cleaned.find("{"), cleaned.rfind("}")
     if start < 0 or end <= start:
@@ -182,20 +113,38 @@ def _invoke(
     return AIMessage(content=content, usage_metadata=usage)
 
 
+class Generated(BaseModel):
+    """What a generation returns: the answer, the tokens it took, and what the re-asks could not fix."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    value: Any
+    usage: Usage
+    attempts: int
+    problems: list[str] = Field(default_factory=list)
+
+
 def generate_asset(
     model: BaseChatModel,
     messages: list[BaseMessage],
-    asset_cls: type[Asset],
+    asset_cls: type[T],
     *,
     settings: Settings,
     profile: BusinessProfile | None,
     on_text: TextCallback | None = None,
-) -> tuple[Asset, Usage, int]:
-    """Ask, parse and check; re-ask with the problems listed until valid or out of attempts."""
+    complete: Callable[[T], Asset] | None = None,
+) -> Generated:
+    """Ask, parse and check; re-ask with the problems listed until valid or out of attempts.
+
+    ``complete`` turns what the model filled into the whole asset (the profile's facts added); the brand rules,
+    the price ladder and the copy checks (invented facts, template debris) then run on the whole asset. When the
+    re-asks run out, an answer of the right shape is kept with its problems listed (the eval shows them as its
+    verdict: nothing the model wrote is lost); only an answer that never had the right shape is an error.
+    """
     fmt = response_format(settings, asset_cls)
     usage = Usage()
     conversation = list(messages)
-    last_text, problems, broke_rules = "", [], False
+    last_text, problems = "", []
+    kept: tuple[Any, list[str]] | None = None
     for attempt in range(1, settings.repair_attempts + 2):
         if on_text and attempt > 1:
             on_text(f"\n\n[attempt {attempt}: fixing {'; '.join(problems)}]\n")
@@ -203,12 +152,14 @@ def generate_asset(
         usage.add(reply.usage_metadata)  # type: ignore[arg-type]
         last_text = str(reply.content)
         try:
-            asset = parse_asset(last_text, asset_cls)
-            problems, broke_rules = (rule_problems(asset, profile) if profile else []), True
+            whole = _complete(parse_asset(last_text, asset_cls), complete)
+            problems = asset_problems(whole, profile, settings) if profile else []
             if not problems:
-                return asset, usage, attempt
+                return Generated(value=whole, usage=usage, attempts=attempt)
+            if kept is None or len(problems) <= len(kept[1]):
+                kept = (whole, problems)
         except InvalidOutput as exc:
-            problems, broke_rules = exc.problems, False
+            problems = exc.problems
         conversation = [
             *messages,
             AIMessage(truncate_to_tokens(last_text, 400)),
@@ -218,11 +169,32 @@ def generate_asset(
                 + ". Write the whole JSON object again, fixing these problems."
             ),
         ]
+    if kept is not None:
+        return Generated(value=kept[0], usage=usage, attempts=settings.repair_attempts + 1, problems=kept[1])
     raise GenerationError(
         f"The model did not produce a valid {_what(asset_cls)} after "
         f"{settings.repair_attempts + 1} attempts: {'; '.join(problems)}.",
-        details={"problems": problems, "last_completion": last_text, "broke_business_rules": broke_rules},
+        details={"problems": problems, "last_completion": last_text},
     )
+
+
+def _complete(parsed: Any, complete: Callable[[Any], Asset] | None) -> Any:
+    if complete is None:
+        return parsed
+    try:
+        return complete(parsed)
+    except ValidationError as exc:  # e.g. a post that no longer fits its channel
+        raise InvalidOutput([e["msg"].removeprefix("Value error, ") for e in exc.errors()][:4]) from None
+
+
+def asset_problems(asset: Any, profile: BusinessProfile, settings: Settings) -> list[str]:
+    """Everything that gets an answer re-asked: brand rules, the price ladder, invented facts, template debris."""
+    if not isinstance(asset, Asset):
+        return []
+    found = rule_problems(asset, profile)
+    gate = Gate(settings.eval_dir, others=example_businesses(settings.prompts_dir))
+    checked = gate.check(asset.as_text(), asset=asset, profile=profile)
+    return found + [f"{c.name.lower()}: {c.reason}" for c in checked.checks if c.id in RE_ASK_ON and not c.passed]
 
 
 def _what(schema: type[BaseModel]) -> str:
@@ -232,7 +204,7 @@ def _what(schema: type[BaseModel]) -> str:
 
 
 def asset_meta(
-    settings: Settings, prompt: PromptFile, *, sources: list[SourceRef], usage: Usage, attempts: int, started: float
+    settings: Settings, prompt: PromptFile, *, sources: list[SourceRef], generated: Generated, started: float
 ) -> AssetMeta:
     """Provenance for a generated asset; ``started`` is the ``time.perf_counter()`` when the work began."""
     return AssetMeta(
@@ -241,10 +213,11 @@ def asset_meta(
         provider=settings.resolved_provider.value,
         model=settings.resolved_model,
         sources=sources,
-        usage=usage,
-        cost_usd=estimate_cost(settings, usage),
+        usage=generated.usage,
+        cost_usd=estimate_cost(settings, generated.usage),
         seconds=round(time.perf_counter() - started, 3),
-        attempts=attempts,
+        attempts=generated.attempts,
+        problems=generated.problems,
     )
 
 
@@ -260,24 +233,33 @@ def draft(
 ) -> Draft:
     """Draft one asset for a business, grounded in the index, with its metadata.
 
-    ``on_text`` receives the model's text as it streams (the UI shows it live).
+    The profile's facts (an offer's name and price) are filled in, not written by the model; the model writes
+    the copy around them. ``on_text`` receives the model's text as it streams (the UI shows it live).
     """
     started = time.perf_counter()
     pieces = retrieve_context(index, profile, request, k=settings.retrieval_k) if index else []
-    context, used = fit_context(pieces, settings.context_tokens)
-    schema = request.asset_class.for_channel(request.resolved_channel(profile.channels))
-    messages, prompt = build_messages(settings, profile, request, context=context, earlier=earlier, schema=schema)
-    asset, usage, attempts = generate_asset(
-        model, messages, schema, settings=settings, profile=profile, on_text=on_text
-    )
+    notes, used = fit_context(pieces, settings.context_tokens)
+    asset_cls = request.asset_class.for_channel(request.resolved_channel(profile.channels))
+    facts = offer_facts(asset_cls, profile)
+    schema = copy_schema(asset_cls, facts.fixed)
+    messages, prompt = asset_messages(
+        settings.prompts_dir, profile, request, notes=notes, schema=schema, offer=facts.offer, earlier=earlier,
+        worked_example=settings.use_worked_examples,
+    )  # fmt: skip
+    generated = generate_asset(
+        model, messages, schema, settings=settings, profile=profile, on_text=on_text,
+        complete=lambda copy: with_facts(asset_cls, copy, facts.fixed),
+    )  # fmt: skip
+    asset = generated.value
     sources = [SourceRef(source=p.source, stage=p.stage, kind=p.kind, score=p.score) for p in used]
-    meta = asset_meta(settings, prompt, sources=sources, usage=usage, attempts=attempts, started=started)
+    meta = asset_meta(settings, prompt, sources=sources, generated=generated, started=started)
     return Draft(
         business=profile.name,
         stage=request.stage,
         asset_type=asset.asset_type,
         asset=asset.model_dump(mode="json"),
         meta=meta,
+        proposed=facts.proposed,
     )
 
 
@@ -299,8 +281,7 @@ def draft_variants(
     for number in range(1, count + 1):
         for retry in range(2):
             angle = angles[(number - 1 + retry * count) % len(angles)]
-            extra = f"Variant {number} of {count}: {angle}"
-            instructions = f"{request.instructions}. {extra}" if request.instructions else extra
+            instructions = f"{request.instructions}. {angle}" if request.instructions else angle
             varied = request.model_copy(update={"instructions": instructions})
             result = draft(
                 profile, varied, model=model, index=index, settings=settings, earlier=earlier, on_text=on_text

@@ -96,7 +96,16 @@ class AssetMeta(BaseModel):
     cost_usd: float = 0.0
     seconds: float = 0.0
     attempts: int = 1
+    problems: list[str] = Field(default_factory=list, description="What the re-asks could not fix (the eval shows it)")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Alternative(BaseModel):
+    """A candidate that lost to the kept draft (best of N): kept so nothing the model wrote is lost."""
+
+    asset: dict[str, Any]
+    evaluation: AssetScore | None = None
+    seed: int | None = None
 
 
 class Draft(BaseModel):
@@ -111,6 +120,12 @@ class Draft(BaseModel):
     variant: int | None = Field(default=None, description="Which of --variants N this is (1-based)")
     revisions: list[str] = Field(default_factory=list, description="Instructions applied, oldest first")
     evaluation: AssetScore | None = Field(default=None, description="The eval's score of this version, if run")
+    proposed: list[str] = Field(
+        default_factory=list, description="Fields the model proposed because the profile lacks them (an offer)"
+    )
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="The other candidates of a best-of-N draft, best first, with their scores"
+    )
 
     @model_validator(mode="after")
     def _asset_matches_type(self) -> Draft:

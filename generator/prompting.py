@@ -7,17 +7,28 @@ every declared variable must be given, or the error names the variable.
 
 from __future__ import annotations
 
+import json
 import string
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from generator.drafts import Draft, DraftRequest
 from generator.errors import PromptError
+from generator.facts import business_facts
+from generator.profile import BusinessProfile
+from generator.stages import get_stage
 from generator.tokens import count_tokens, truncate_to_tokens
 
 SYSTEM_PROMPT_ID = "system"
+BUSINESS_PROMPT_ID = "business"
+FRAME_PROMPT_ID = "asset_frame"
+EXAMPLES_FILE = "examples.yaml"
+EARLIER_TOKENS = 60
 
 
 class PromptFile(BaseModel):
@@ -79,6 +90,53 @@ def load_prompt(prompts_dir: Path, prompt_id: str) -> PromptFile:
     return prompt
 
 
+class WorkedExample(BaseModel):
+    """One asset written for another business: its copy fields, and the offer it presents (if any)."""
+
+    model_config = ConfigDict(extra="forbid")
+    offer: str | None = None
+    asset: dict[str, Any]
+
+
+class ExampleBusiness(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    facts: str
+    examples: dict[str, WorkedExample]
+
+
+class ExampleBook(BaseModel):
+    """prompts/examples.yaml: worked examples for businesses unlike the user's (a small model imitates them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    businesses: dict[str, ExampleBusiness] = Field(min_length=1)
+
+
+def example_businesses(prompts_dir: Path) -> dict[str, str]:
+    """Name -> facts of the worked examples' businesses: what a draft must not be about."""
+    return {b.name: b.facts for b in load_examples(prompts_dir).businesses.values()}
+
+
+@cache
+def load_examples(prompts_dir: Path) -> ExampleBook:
+    path = prompts_dir / EXAMPLES_FILE
+    try:
+        return ExampleBook.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise PromptError(f"{path} is missing: the worked examples live there.") from None
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise PromptError(f"{path} is not a valid examples file: {exc}") from None
+
+
+def pick_example(book: ExampleBook, asset_type: str, words: set[str]) -> tuple[ExampleBusiness, WorkedExample] | None:
+    """The example of this asset type from the business least like the user's (fewest shared words)."""
+    choices = [b for b in book.businesses.values() if asset_type in b.examples]
+    if not choices:
+        return None
+    unlike = min(choices, key=lambda b: len(words & set(b.facts.lower().split())))
+    return unlike, unlike.examples[asset_type]
+
+
 class ContextPiece(BaseModel):
     """One retrieved passage, labelled with where it came from."""
 
@@ -89,7 +147,8 @@ class ContextPiece(BaseModel):
     score: float = 0.0
 
     def render(self) -> str:
-        return f"[{self.source}]\n{self.text.strip()}"
+        """The passage alone: a source label (a file name) would be copied into drafts by a small model."""
+        return f"- {' '.join(self.text.split())}"
 
 
 def fit_context(pieces: list[ContextPiece], budget_tokens: int) -> tuple[str, list[ContextPiece]]:
@@ -113,3 +172,93 @@ def fit_context(pieces: list[ContextPiece], budget_tokens: int) -> tuple[str, li
         used.append(piece)
         remaining -= cost
     return "\n\n".join(blocks), used
+
+
+# -- assembling the messages for one asset ------------------------------------------------------------------------
+# Order matters for speed: the system prompt (the same for every draft) and the business's facts (the same for
+# every draft of a kit) come first, so a local server reuses their prefill; what is this asset's own comes last.
+
+
+def system_message(prompts_dir: Path) -> SystemMessage:
+    return SystemMessage(load_prompt(prompts_dir, SYSTEM_PROMPT_ID).fill({}))
+
+
+def business_block(prompts_dir: Path, profile: BusinessProfile) -> str:
+    """The business's fact sheet, fenced as data: the long prefix a kit's drafts share."""
+    return load_prompt(prompts_dir, BUSINESS_PROMPT_ID).fill({"facts": business_facts(profile)})
+
+
+def field_guide(schema: type[BaseModel]) -> str:
+    """The fields to fill, one line each with its limit and purpose (the schema itself goes in response_format)."""
+    lines = []
+    for name, spec in schema.model_json_schema()["properties"].items():
+        kind = spec.get("type", "text")
+        if kind == "array":
+            limit = spec.get("items", {}).get("maxLength")
+            kind = f"list of up to {spec.get('maxItems', 5)}" + (f", each max {limit} chars" if limit else "")
+        elif kind == "string":
+            kind = (
+                f"max {spec.get('maxLength', 500)} chars"
+                if "maxLength" in spec
+                else "one of: " + ", ".join(spec.get("enum", []))
+            )
+        elif kind in ("integer", "number"):
+            kind = "a number"
+        desc = spec.get("description")
+        lines.append(f'- "{name}" ({kind})' + (f": {desc}" if desc else ""))
+    return "\n".join(lines)
+
+
+def example_block(prompts_dir: Path, asset_type: str, profile: BusinessProfile) -> str:
+    """One worked example of this asset type, written for a business unlike this one."""
+    picked = pick_example(load_examples(prompts_dir), asset_type, set(business_facts(profile).lower().split()))
+    if picked is None:
+        return ""
+    business, example = picked
+    offer = f"The offer it presents: {example.offer}\n" if example.offer else ""
+    return (
+        "First, a worked example for a different business, to show the shape and the tone only:\n"
+        f"<example_business>\n{business.facts.strip()}\n</example_business>\n{offer}"
+        f"Its answer:\n{json.dumps(example.asset, ensure_ascii=False)}\n\nNow the real one (nothing from the example)."
+    )
+
+
+def earlier_summary(earlier: dict[str, Draft] | None, *, tokens_each: int = EARLIER_TOKENS) -> str:
+    """Earlier assets this one builds on, each cut short: enough to stay consistent, little to prefill."""
+    if not earlier:
+        return "(none)"
+    return "\n".join(f"- {' '.join(truncate_to_tokens(d.as_text(), tokens_each).split())}" for d in earlier.values())
+
+
+def asset_messages(
+    prompts_dir: Path,
+    profile: BusinessProfile,
+    request: DraftRequest,
+    *,
+    notes: str,
+    schema: type[BaseModel],
+    offer: str | None,
+    earlier: dict[str, Draft] | None = None,
+    worked_example: bool = True,
+) -> tuple[list[BaseMessage], PromptFile]:
+    """System prompt, then one user message: the business's facts (shared), then this asset's own part."""
+    stage = get_stage(request.stage)
+    prompt = load_prompt(prompts_dir, request.asset_class.asset_type)
+    frame = load_prompt(prompts_dir, FRAME_PROMPT_ID)
+    channel = request.resolved_channel(profile.channels) or "any channel"
+    own = frame.fill(
+        {
+            "business_name": profile.name,
+            "task": prompt.fill({"business_name": profile.name, "channel": channel}).strip(),
+            "reader": stage.prospect_state,
+            "next_step": stage.next_step,
+            "offer": f"The offer (fixed, use it exactly): {offer}\n" if offer else "",
+            "notes": notes or "(none)",
+            "earlier_assets": earlier_summary(earlier),
+            "instructions": request.instructions or "(none)",
+            "example": example_block(prompts_dir, request.asset_class.asset_type, profile) if worked_example else "",
+            "fields": field_guide(schema),
+        }
+    )
+    user = f"{business_block(prompts_dir, profile)}\n{own}"
+    return [system_message(prompts_dir), HumanMessage(user)], prompt

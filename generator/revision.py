@@ -8,10 +8,11 @@ import time
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from generator.chains import TextCallback, asset_meta, field_guide, generate_asset, system_message
+from generator.chains import TextCallback, asset_meta, generate_asset
 from generator.drafts import Draft
+from generator.facts import copy_schema, fact_fields, with_facts
 from generator.profile import BusinessProfile
-from generator.prompting import load_prompt
+from generator.prompting import business_block, field_guide, load_prompt, system_message
 from generator.settings import Settings
 from generator.stages import get_stage
 
@@ -30,31 +31,39 @@ def revise(
     """A new version of ``draft`` that follows ``instruction``; the brand rules apply when a profile is given."""
     started = time.perf_counter()
     asset = draft.typed()
-    schema = type(asset).for_channel(draft.asset.get("channel"))
+    asset_cls = type(asset).for_channel(draft.asset.get("channel"))
+    fixed = {f: draft.asset[f] for f in fact_fields(asset_cls) if f not in draft.proposed}  # facts stay as they are
+    schema = copy_schema(asset_cls, fixed)
     stage = get_stage(draft.stage)
     prompt = load_prompt(settings.prompts_dir, REVISE_PROMPT_ID)
-    user = prompt.fill(
+    own = prompt.fill(
         {
             "asset_label": asset.label.lower(),
-            "stage_name": stage.name,
             "stage_purpose": stage.purpose,
-            "asset_json": json.dumps(draft.asset, indent=2, ensure_ascii=False),
+            "asset_json": json.dumps({k: v for k, v in draft.asset.items() if k not in fixed}, indent=2,
+                                     ensure_ascii=False),
             "instruction": instruction.strip(),
             "fields": field_guide(schema),
         }
-    )
-    system = (
-        system_message(settings, profile)
-        if profile
-        else SystemMessage(f"You are a senior copywriter revising an asset for {draft.business}. Answer in JSON only.")
-    )
-    revised, usage, attempts = generate_asset(
-        model, [system, HumanMessage(user)], schema, settings=settings, profile=profile, on_text=on_text
-    )
-    meta = asset_meta(settings, prompt, sources=draft.meta.sources, usage=usage, attempts=attempts, started=started)
+    )  # fmt: skip
+    if profile:
+        messages = [
+            system_message(settings.prompts_dir),
+            HumanMessage(f"{business_block(settings.prompts_dir, profile)}\n{own}"),
+        ]
+    else:
+        messages = [
+            SystemMessage(f"You are a senior copywriter revising an asset for {draft.business}. Answer in JSON only."),
+            HumanMessage(own),
+        ]
+    generated = generate_asset(
+        model, messages, schema, settings=settings, profile=profile, on_text=on_text,
+        complete=lambda copy: with_facts(asset_cls, copy, fixed),
+    )  # fmt: skip
+    meta = asset_meta(settings, prompt, sources=draft.meta.sources, generated=generated, started=started)
     return draft.model_copy(
         update={
-            "asset": revised.model_dump(mode="json"),
+            "asset": generated.value.model_dump(mode="json"),
             "meta": meta,
             "version": draft.version + 1,
             "revisions": [*draft.revisions, instruction.strip()],

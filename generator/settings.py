@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,7 +71,12 @@ class Settings(BaseSettings):
     timeout_s: float = Field(default=180.0, gt=0, description="Per-request timeout")
     max_retries: int = Field(default=2, ge=0, description="HTTP retries (429/5xx/timeouts) per call")
     repair_attempts: int = Field(default=2, ge=0, description="Re-asks after invalid output")
-    context_tokens: int = Field(default=900, gt=0, description="Token budget for retrieved context")
+    context_tokens: int = Field(default=250, gt=0, description="Token budget for retrieved context")
+    worked_examples: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="A worked example per asset type in the prompt; auto: on, except with the bundled 135M model, "
+        "which copies the example's business instead of learning its shape",
+    )
     retrieval_k: int = Field(default=6, gt=0)
 
     # Embedded local server (llama.cpp, OpenAI-compatible).
@@ -118,6 +124,12 @@ class Settings(BaseSettings):
     def resolved_model(self) -> str:
         assert self.model is not None  # set by the validator
         return self.model
+
+    @property
+    def use_worked_examples(self) -> bool:
+        if self.worked_examples != "auto":
+            return self.worked_examples == "on"
+        return not (self.resolved_provider is Provider.LOCAL and self.local_gguf is None)
 
     @property
     def index_dir(self) -> Path:

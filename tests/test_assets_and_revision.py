@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from generator.assets import ASSET_TYPES, EntryOffer, ReferralProgram, SocialPost, channel_limits
-from generator.chains import draft_variants
+from generator.chains import draft_variants, load_angles
 from generator.cli import app
 from generator.drafts import Draft, DraftRequest
 from generator.profile import BusinessProfile
@@ -93,7 +93,9 @@ def test_variants_take_different_angles_and_redo_duplicates(settings: Settings, 
     assert [r.variant for r in results] == [1, 2]
     assert results[0].asset != results[1].asset
     prompts = [str(m[-1].content) for m in model.seen]
-    assert "Variant 1 of 2" in prompts[0] and "Variant 2 of 2" in prompts[1]
+    angles = load_angles(settings.prompts_dir)
+    assert angles[0] in prompts[0] and angles[1] in prompts[1] and angles[0] not in prompts[1]
+    assert "Variant" not in prompts[0]  # a small model echoes "Variant 1 of 2" into the copy
     assert len(model.seen) == 3  # the duplicate second variant was redone
 
 

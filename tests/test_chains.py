@@ -1,15 +1,18 @@
 """Chain logic with scripted fake models: parsing, repair, brand rules, metadata."""
 
 import json
+import re
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from generator.assets import EntryOffer, SocialPost
-from generator.chains import InvalidOutput, build_messages, draft, field_guide, parse_asset
+from generator.chains import InvalidOutput, draft, parse_asset
 from generator.drafts import Draft, DraftRequest
 from generator.errors import GenerationError
+from generator.facts import copy_schema, offer_facts
 from generator.profile import BusinessProfile
+from generator.prompting import asset_messages, field_guide
 from generator.rules import rule_problems as brand_problems
 from generator.settings import Settings
 
@@ -58,13 +61,35 @@ def test_field_guide_lists_every_field_with_limits() -> None:
     assert "max 100 chars" in guide
 
 
-def test_messages_carry_profile_stage_and_context(settings: Settings, coffee: BusinessProfile) -> None:
-    request = DraftRequest(stage="convert")
-    messages, prompt = build_messages(settings, coffee, request, context="[04-convert.md]\nLow risk.")
-    system, user = (m.content for m in messages)
-    assert "Harbor Lane Coffee" in system and "artisanal" in system
-    assert "Tasting Flight Box" in user and "[04-convert.md]" in user and "risk_reducer" in user
-    assert prompt.id == "entry_offer"
+def test_the_model_never_fills_the_profiles_facts(coffee: BusinessProfile) -> None:
+    facts = offer_facts(EntryOffer, coffee)
+    assert facts.fixed == {"name": "Tasting Flight Box", "price": 12} and facts.proposed == []
+    schema = copy_schema(EntryOffer, facts.fixed)
+    assert "name" not in schema.model_fields and "price" not in schema.model_fields
+    assert set(schema.model_fields) == set(EntryOffer.model_fields) - {"name", "price"}
+
+
+def test_messages_share_the_business_prefix_and_carry_no_file_names(
+    settings: Settings, coffee: BusinessProfile
+) -> None:
+    def messages_for(stage: str) -> list[str]:
+        request = DraftRequest(stage=stage)
+        asset_cls = request.asset_class
+        facts = offer_facts(asset_cls, coffee)
+        schema = copy_schema(asset_cls, facts.fixed)
+        messages, _ = asset_messages(settings.prompts_dir, coffee, request, notes="- Low risk first.",
+                                     schema=schema, offer=facts.offer)  # fmt: skip
+        return [str(m.content) for m in messages]
+
+    (system, offer), (system_too, post) = messages_for("convert"), messages_for("aware")
+    assert system == system_too and "Harbor Lane" not in system  # one system prompt for every draft
+    shared = next(i for i, (a, b) in enumerate(zip(offer, post, strict=False)) if a != b)
+    assert "</business_facts>" in offer[:shared]  # the whole fact sheet is the shared prefix
+    assert "Tasting Flight Box (12 USD)" in offer[:shared] and "artisanal" in offer[:shared]
+    assert "The offer (fixed, use it exactly): Tasting Flight Box" in offer
+    assert '"risk_reducer"' in offer and '"price"' not in offer.split("with these fields:")[1]
+    assert "a worked example for a different business" in offer and "Low risk first." in offer
+    assert not re.search(r"\w+\.md\b|\bstage\b", offer, re.I)  # nothing a small model would copy as debris
 
 
 def test_draft_repairs_a_banned_word_then_returns_metadata(settings: Settings, coffee: BusinessProfile) -> None:
@@ -73,7 +98,7 @@ def test_draft_repairs_a_banned_word_then_returns_metadata(settings: Settings, c
     result = draft(coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings)
     assert result.meta.attempts == 2
     assert result.asset["body"] == GOOD_POST["body"]
-    assert result.meta.prompt_id == "social_post" and result.meta.prompt_version == "2"
+    assert result.meta.prompt_id == "social_post" and result.meta.prompt_version == "3"
     round_trip = Draft.model_validate_json(result.model_dump_json())
     assert round_trip.typed() == SocialPost.model_validate(GOOD_POST)
 
@@ -99,13 +124,16 @@ def test_draft_streams_the_text_as_it_arrives(settings: Settings, coffee: Busine
     assert result.meta.usage.output_tokens > 10 and result.meta.usage.input_tokens > result.meta.usage.output_tokens
 
 
-def test_a_rule_failure_is_told_apart_from_a_schema_failure(settings: Settings, coffee: BusinessProfile) -> None:
+def test_an_answer_that_still_breaks_a_rule_is_kept_with_its_problems(
+    settings: Settings, coffee: BusinessProfile
+) -> None:
+    """After the re-asks, a well-formed answer is kept (nothing is lost) and says what is wrong; junk is an error."""
     cheap = json.dumps({**GOOD_POST, "body": "Cheap beans."})
-    with pytest.raises(GenerationError) as info:
-        draft(coffee, DraftRequest(stage="aware"), model=FakeListChatModel(responses=[cheap] * 3), index=None,
-              settings=settings)  # fmt: skip
-    assert info.value.details["broke_business_rules"] is True  # type: ignore[index]
+    kept = draft(coffee, DraftRequest(stage="aware"), model=FakeListChatModel(responses=[cheap] * 3), index=None,
+                 settings=settings)  # fmt: skip
+    assert kept.meta.attempts == 3 and kept.asset["body"] == "Cheap beans."
+    assert any("'cheap'" in problem for problem in kept.meta.problems)
     with pytest.raises(GenerationError) as junk:
         draft(coffee, DraftRequest(stage="aware"), model=FakeListChatModel(responses=["x"] * 3), index=None,
               settings=settings)  # fmt: skip
-    assert junk.value.details["broke_business_rules"] is False  # type: ignore[index]
+    assert junk.value.details["last_completion"] == "x"  # type: ignore[index]

@@ -33,8 +33,10 @@ def test_kit_runs_the_graph_concurrently_and_writes_each_asset(
                      options=KitOptions(concurrency=4))  # fmt: skip
     assert report.totals.assets == 8 and report.totals.failed == 0
     assert sorted(p.stem for p in (tmp_path / "assets").glob("*.json")) == sorted(e.key for e in report.entries)
-    assert SchemaFake.calls.index("LeadMagnet") < SchemaFake.calls.index("EntryOffer")
-    assert "Lead magnet and opt-in page" in SchemaFake.prompts["EntryOffer"]  # built on the lead magnet
+    assert SchemaFake.calls.index("LeadMagnetCopy") < SchemaFake.calls.index("EntryOfferCopy")  # the model fills copy
+    assert (
+        "Title: The 5-Minute Pour-Over Cheat Sheet" in SchemaFake.prompts["EntryOfferCopy"]
+    )  # built on the lead magnet
     assert [s.stage for s in report.overview] == ["aware", "engage", "subscribe", "convert", "excite", "ascend",
                                                   "advocate", "promote"]  # fmt: skip
     assert report.totals.model_calls == 8

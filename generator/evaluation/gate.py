@@ -149,8 +149,10 @@ def _short(text: str, limit: int = 40) -> str:
 class Gate:
     """Runs the five checks on one draft or text."""
 
-    def __init__(self, eval_dir: Path) -> None:
+    def __init__(self, eval_dir: Path, *, others: dict[str, str] | None = None) -> None:
+        """``others``: name -> fact sheet of businesses a draft must not be about (the prompts' worked examples)."""
         self.lists = load_gate(eval_dir)
+        self.others = {name: content_stems(facts, self.lists.generic) for name, facts in (others or {}).items()}
 
     def check(self, text: str, *, asset: Asset | None = None, profile: BusinessProfile | None = None,
               business: str | None = None) -> GateResult:  # fmt: skip
@@ -183,6 +185,13 @@ class Gate:
         ]
         if others:
             return GateCheck(id=check, name=title, passed=False, reason=f"names another business: {others[0]}")
+        own = content_stems(brief, self.lists.generic)
+        said = content_stems(text, self.lists.generic)
+        for other, their_words in self.others.items():  # a small model copies its worked example's business
+            copied = (said & their_words) - own
+            if contains_phrase(text, other) or (len(copied) >= 3 and len(copied) > len(said & own)):
+                words = ", ".join(sorted(copied)[:5])
+                return GateCheck(id=check, name=title, passed=False, reason=f"is about {other}, not {name} ({words})")
         if contains_phrase(text, name) or (profile and any(contains_phrase(text, o) for o in _offer_names(profile))):
             return GateCheck(id=check, name=title, passed=True, reason=f"names {name} or its offers")
         shared = content_stems(text, self.lists.generic) & content_stems(brief, self.lists.generic)

@@ -44,6 +44,6 @@ class Judge:
             }
         )
         messages = [SystemMessage("You are a fair, strict marketing editor. Answer in JSON only."), HumanMessage(text)]
-        verdict, _, _ = generate_asset(self.model, messages, Verdict, settings=self.settings, profile=None)  # type: ignore[arg-type]
+        verdict = generate_asset(self.model, messages, Verdict, settings=self.settings, profile=None).value
         assert isinstance(verdict, Verdict)
         return RuleResult(score=(verdict.score - 1) / 4, reason=verdict.reason)

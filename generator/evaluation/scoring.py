@@ -19,6 +19,7 @@ from generator.evaluation.results import REQUIRED_MIN, AssetScore, CriterionScor
 from generator.evaluation.rule_scorers import RULES, RuleResult, Subject
 from generator.evaluation.signals import measure
 from generator.evaluation.stage_fit import StageClassifier
+from generator.prompting import example_businesses
 from generator.settings import Settings
 
 OFF_BRIEF_FACTOR = 0.1  # a draft that fails the gate keeps a tenth of its rubric score: near 0, still ordered
@@ -39,7 +40,7 @@ class Evaluator:
         self.classifier = classifier
         self.judge = judge
         self.quality = quality
-        self.gate = Gate(settings.eval_dir)
+        self.gate = Gate(settings.eval_dir, others=example_businesses(settings.prompts_dir))
 
     def _stage_fit(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | None:
         if fit is None:
