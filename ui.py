@@ -43,8 +43,10 @@ def render_markdown(result: Draft) -> str:
     return "\n".join(lines)
 
 
-def render_score(scored: AssetScore) -> str:
+def render_score(scored: AssetScore | None) -> str:
     """The eval's verdict under the draft: score, pass/fail, and what to fix first."""
+    if scored is None:
+        return "*Not scored.*"
     verdict = {
         "passed": "passed",
         "needs work": "needs work",
@@ -103,9 +105,16 @@ def _profile(profile_yaml: str) -> BusinessProfile:
 
 
 def stream_draft(
-    service: DraftingService, profile_yaml: str, stage: str, asset_type: str | None, channel: str, instructions: str
+    service: DraftingService,
+    profile_yaml: str,
+    stage: str,
+    asset_type: str | None,
+    channel: str,
+    instructions: str,
+    candidates: int = 1,
 ) -> Iterator[Update]:
-    """Yield (live text, rendered draft, JSON) as the model writes; errors become gr.Error."""
+    """Yield (live text, rendered draft, JSON) as the model writes; errors become gr.Error. With several
+    candidates they are drafted at once and the best is shown, with the others' scores."""
     profile = _profile(profile_yaml)
     try:
         request = DraftRequest(
@@ -113,10 +122,25 @@ def stream_draft(
         )
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
+    if int(candidates) > 1:
+        count = int(candidates)
+
+        def best(on_text: Callable[[str], None]) -> Draft:
+            on_text(f"Drafting {count} candidates at once; the eval keeps the best...\n")
+            return service.draft_best(profile, request, candidates=count)
+
+        yield from _stream(best, lambda result: render_score(result.evaluation) + render_others(result))
+        return
     yield from _stream(
         lambda on_text: service.draft(profile, request, on_text=on_text),
         lambda result: render_score(service.score_draft(result, profile)),
     )
+
+
+def render_others(result: Draft) -> str:
+    """The candidates that lost, with their verdicts (kept in the JSON's ``alternatives``)."""
+    scores = [f"{a.evaluation.score:.2f} ({a.evaluation.verdict})" for a in result.alternatives if a.evaluation]
+    return f"\n\nOther candidates: {', '.join(scores)}" if scores else ""
 
 
 def stream_revision(
@@ -156,6 +180,7 @@ def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
                 )
                 channel = gr.Textbox(label="Channel (social posts and ads)", placeholder="instagram")
                 instructions = gr.Textbox(label="Extra instructions", placeholder="warmer, shorter, mention the class")
+                candidates = gr.Slider(1, 5, value=1, step=1, label="Candidates (the eval keeps the best)")
                 with gr.Row():
                     go = gr.Button("Draft", variant="primary")
                     stop = gr.Button("Stop", variant="stop")
@@ -175,16 +200,18 @@ def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
             return get_stage(stage_id).purpose, gr.update(choices=types, value=types[0])
 
         def on_draft(
-            profile_yaml: str, stage_id: str, asset_type: str | None, channel_name: str, extra: str
+            profile_yaml: str, stage_id: str, asset_type: str | None, channel_name: str, extra: str, count: int
         ) -> Iterator[Update]:
-            yield from stream_draft(get_service(), profile_yaml, stage_id, asset_type, channel_name, extra)
+            yield from stream_draft(get_service(), profile_yaml, stage_id, asset_type, channel_name, extra, count)
 
         def on_revise(profile_yaml: str, previous: dict[str, Any] | None, note: str) -> Iterator[Update]:
             yield from stream_revision(get_service(), profile_yaml, previous, note)
 
         example.change(on_example, example, profile)
         stage.change(on_stage, stage, [stage_info, asset])
-        event = go.click(on_draft, [profile, stage, asset, channel, instructions], [live, rendered, as_json])
+        event = go.click(
+            on_draft, [profile, stage, asset, channel, instructions, candidates], [live, rendered, as_json]
+        )
         revision = again.click(on_revise, [profile, as_json, instruction], [live, rendered, as_json])
         stop.click(None, cancels=[event, revision])
     return demo

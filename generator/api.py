@@ -23,11 +23,12 @@ from generator.stages import StageId, load_stages
 
 
 class DraftBody(DraftRequest):
-    """A draft request with the business profile inline."""
+    """A draft request with the business profile inline; ``candidates`` > 1 drafts N and keeps the best."""
 
     model_config = ConfigDict(extra="forbid")
 
     profile: BusinessProfile
+    candidates: int = Field(default=1, ge=1, le=8, description="Draft N at once, keep the one the eval ranks best")
 
 
 class ScoreItem(BaseModel):
@@ -107,7 +108,9 @@ def create_app(service: DraftingService | None = None, *, mount_ui: bool = True)
     def create_draft(body: DraftBody, request: Request) -> Draft:
         """Draft one asset. Blocking model work runs in FastAPI's thread pool."""
         svc: DraftingService = request.app.state.service
-        draft_request = DraftRequest.model_validate(body.model_dump(exclude={"profile"}))
+        draft_request = DraftRequest.model_validate(body.model_dump(exclude={"profile", "candidates"}))
+        if body.candidates > 1:
+            return svc.draft_best(body.profile, draft_request, candidates=body.candidates)
         return svc.draft(body.profile, draft_request)
 
     @app.post("/eval/score", response_model=list[AssetScore], responses={422: {"model": ErrorBody}})

@@ -68,6 +68,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 ProfileOpt = Annotated[Path, typer.Option("--profile", "-p", help="Business profile, YAML or JSON.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of formatted text.")]
 JudgeOpt = Annotated[bool, typer.Option("--judge/--no-judge", help="Score judge criteria with the LLM judge.")]
+CandidatesOpt = Annotated[
+    int,
+    typer.Option(
+        "--candidates", min=1, max=8, help="Draft N at once and keep the one the eval ranks best (the rest are kept)."
+    ),
+]
 AutoJudgeOpt = Annotated[
     bool | None,
     typer.Option(
@@ -410,16 +416,18 @@ def draft(
         typer.Option("--min-score", min=0, max=1, help="Revise with the eval's reasons until the score reaches this."),
     ] = None,
     max_revisions: Annotated[int, typer.Option(min=0, max=10, help="Revision budget for --min-score.")] = 2,
+    candidates: CandidatesOpt = 1,
     judge: JudgeOpt = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON: one object, or a list with --variants > 1.")
     ] = False,
 ) -> None:
     """Draft one asset (or N variants) for a business at one stage of the journey."""
-    if min_score is not None:
+    if min_score is not None or candidates > 1:
         if variants > 1:
-            raise ConfigError("--min-score works on one draft at a time; drop --variants.")
-        _draft_to_score(profile, stage, asset, channel, instructions, earlier, min_score, max_revisions, judge, as_json)
+            raise ConfigError("--min-score and --candidates work on one draft at a time; drop --variants.")
+        _draft_to_score(profile, stage, asset, channel, instructions, earlier, min_score, max_revisions, judge,
+                        as_json, candidates)  # fmt: skip
         return
     stage_id = parse_stage_id(stage)
     settings = settings_or_error()
@@ -448,12 +456,14 @@ def _draft_to_score(
     channel: str | None,
     instructions: str | None,
     earlier: list[Path] | None,
-    min_score: float,
+    min_score: float | None,
     max_revisions: int,
     judge: bool,
     as_json: bool,
+    candidates: int,
 ) -> None:
-    """`draft --min-score`: every version is written to <data dir>/drafts/<business>/ as it is made."""
+    """`draft --min-score` / `--candidates`: every version is written to <data dir>/drafts/<business>/ as it is
+    made; the losing candidates are kept in the draft's ``alternatives``."""
     settings = settings_or_error()
     business = load_profile(profile)
     request = DraftRequest(stage=parse_stage_id(stage), asset_type=asset, channel=channel, instructions=instructions)
@@ -471,20 +481,22 @@ def _draft_to_score(
         idx = open_index(settings)
         refresh_index(idx, settings, [business])
     with open_evaluator(settings, judge=judge) as evaluator, open_chat_model(settings) as model:
-        err.print(
-            f"Drafting {request.asset_class.label.lower()} for {business.name} until it scores {min_score:.2f}..."
-        )
+        goal = f" until it scores {min_score:.2f}" if min_score is not None else ""
+        best_of = f" (best of {candidates})" if candidates > 1 else ""
+        err.print(f"Drafting {request.asset_class.label.lower()} for {business.name}{best_of}{goal}...")
         versions = draft_until(
-            business, request, min_score=min_score, max_revisions=max_revisions, model=model, index=idx,
-            settings=settings, evaluator=evaluator, earlier=before, on_version=keep,
+            business, request, min_score=min_score or 0.0, max_revisions=max_revisions if min_score is not None else 0,
+            model=model, index=idx, settings=settings, evaluator=evaluator, earlier=before, on_version=keep,
+            candidates=candidates,
         )  # fmt: skip
     final = best_version(versions)
     if as_json:
         sys.stdout.write(final.model_dump_json(indent=2) + "\n")
     else:
         _print_draft(final)
-    reached = final.evaluation is not None and final.evaluation.passed and final.evaluation.score >= min_score
-    err.print(f"{'Reached' if reached else 'Did not reach'} {min_score:.2f} in {len(versions)} version(s).")
+    if min_score is not None:
+        reached = final.evaluation is not None and final.evaluation.passed and final.evaluation.score >= min_score
+        err.print(f"{'Reached' if reached else 'Did not reach'} {min_score:.2f} in {len(versions)} version(s).")
 
 
 @app.command()
@@ -505,6 +517,7 @@ def kit(
     min_score: Annotated[
         float | None, typer.Option(min=0, max=1, help="Revise each asset until it scores this.")
     ] = None,
+    candidates: CandidatesOpt = 1,
     judge: JudgeOpt = False,
 ) -> None:
     """Draft the whole journey kit (every stage, scored) for one business or many; resumable."""
@@ -517,7 +530,7 @@ def kit(
     businesses = [load_profile(profile)] if profile else load_profiles(profiles)  # type: ignore[arg-type]
     plan = plan_kit([s.strip() for s in stages.split(",")] if stages else None, variants)
     settings = settings_or_error()
-    options = KitOptions(concurrency=concurrency, min_score=min_score)
+    options = KitOptions(concurrency=concurrency, min_score=min_score, candidates=candidates)
     with err.status("Indexing knowledge and profiles..."):
         idx = open_index(settings)
         refresh_index(idx, settings, businesses)

@@ -1,17 +1,19 @@
-"""Draft, score, and revise with the eval's reasons until the draft passes a minimum score.
+"""Better drafts from the eval: best of N candidates, and revising with the eval's reasons to a minimum score.
 
-Every version is kept (returned in order, and written by the caller), so a budget that runs out
-still leaves the best attempt and its history.
+Nothing is thrown away: the losing candidates stay in the winner's ``alternatives``, and every revision is
+returned in order (the caller writes them), so a budget that runs out still leaves the best attempt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from generator.chains import draft
-from generator.drafts import Draft, DraftRequest
+from generator.drafts import Alternative, Draft, DraftRequest
+from generator.errors import CVJError
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
 from generator.knowledge import KnowledgeIndex
@@ -22,6 +24,51 @@ from generator.settings import Settings
 
 def score_draft(evaluator: Evaluator, result: Draft, profile: BusinessProfile | None) -> AssetScore:
     return evaluator.score(Subject.of_draft(result, profile))
+
+
+def rank(result: Draft) -> tuple[bool, bool, float]:
+    """How the eval orders candidates: on brief first, then passed, then the score."""
+    scored = result.evaluation
+    if scored is None:
+        return (False, False, 0.0)
+    return (scored.verdict != "failed", scored.passed, scored.score)
+
+
+def draft_best(
+    profile: BusinessProfile,
+    request: DraftRequest,
+    *,
+    candidates: int,
+    model: BaseChatModel,
+    index: KnowledgeIndex | None,
+    settings: Settings,
+    evaluator: Evaluator,
+    earlier: dict[str, Draft] | None = None,
+) -> Draft:
+    """Draft ``candidates`` versions at once (a different seed each), score them, keep the one the eval ranks
+    highest; the others go into its ``alternatives``. One candidate is a plain draft, scored."""
+
+    def one(seed: int) -> Draft:
+        seeded = model.bind(seed=seed) if candidates > 1 else model
+        result = draft(profile, request, model=seeded, index=index, settings=settings, earlier=earlier)  # type: ignore[arg-type]
+        return result.model_copy(update={"evaluation": score_draft(evaluator, result, profile)})
+
+    seeds = list(range(1, candidates + 1))
+    with ThreadPoolExecutor(max_workers=candidates, thread_name_prefix="candidate") as pool:
+        futures = [pool.submit(one, seed) for seed in seeds]
+    drafted: list[tuple[int, Draft]] = []
+    errors: list[CVJError] = []
+    for seed, future in zip(seeds, futures, strict=True):
+        try:
+            drafted.append((seed, future.result()))
+        except CVJError as exc:
+            errors.append(exc)
+    if not drafted:
+        raise errors[0]
+    ordered = sorted(drafted, key=lambda pair: rank(pair[1]), reverse=True)
+    best = ordered[0][1]
+    others = [Alternative(asset=d.asset, evaluation=d.evaluation, seed=seed) for seed, d in ordered[1:]]
+    return best.model_copy(update={"alternatives": others})
 
 
 def draft_until(
@@ -36,17 +83,20 @@ def draft_until(
     evaluator: Evaluator,
     earlier: dict[str, Draft] | None = None,
     on_version: Callable[[Draft], None] | None = None,
+    candidates: int = 1,
 ) -> list[Draft]:
-    """All versions, oldest first; the last one passed ``min_score`` or the budget ran out."""
-    current = draft(profile, request, model=model, index=index, settings=settings, earlier=earlier)
+    """All versions, oldest first; the last one passed ``min_score`` or the budget ran out. The first version is
+    the best of ``candidates``."""
+    current = draft_best(profile, request, candidates=candidates, model=model, index=index, settings=settings,
+                         evaluator=evaluator, earlier=earlier)  # fmt: skip
     versions: list[Draft] = []
     for attempt in range(max_revisions + 1):
-        verdict = score_draft(evaluator, current, profile)
+        verdict = current.evaluation or score_draft(evaluator, current, profile)
         current = current.model_copy(update={"evaluation": verdict})
         versions.append(current)
         if on_version:
             on_version(current)
-        if verdict.score >= min_score or attempt == max_revisions:
+        if (verdict.passed and verdict.score >= min_score) or attempt == max_revisions:
             break
         instruction = f"Raise its quality score from {verdict.score:.2f} to {min_score:.2f}. Fix: {verdict.critique()}"
         current = revise(current, instruction, model=model, settings=settings, profile=profile)
@@ -55,4 +105,4 @@ def draft_until(
 
 def best_version(versions: list[Draft]) -> Draft:
     """The highest-scoring version (the latest among equals)."""
-    return max(reversed(versions), key=lambda d: d.evaluation.score if d.evaluation else 0.0)
+    return max(reversed(versions), key=rank)

@@ -18,12 +18,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field, ValidationError
 
 from generator.assets import ASSET_TYPES, resolve_asset_type
-from generator.chains import draft
+from generator.chains import draft, load_angles
 from generator.drafts import Draft, DraftRequest
 from generator.errors import CVJError
 from generator.evaluation.scoring import Evaluator
 from generator.files import write_json_atomic
-from generator.improve import best_version, draft_until, score_draft
+from generator.improve import best_version, draft_best, draft_until
 from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.knowledge import KnowledgeIndex
 from generator.profile import BusinessProfile
@@ -50,6 +50,7 @@ class KitItem(BaseModel):
 
 class KitOptions(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=64)
+    candidates: int = Field(default=1, ge=1, le=8, description="Draft N per asset, keep the one the eval ranks best")
     min_score: float | None = Field(default=None, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0)
 
@@ -144,19 +145,21 @@ def run_kit(
         earlier = {by_key[d].asset_type: finished[d] for d in item.depends_on if d in finished}
         request = DraftRequest(stage=item.stage, asset_type=item.asset_type)
         if item.variant:
-            request.instructions = f"Variant {item.variant}: take a different angle from other variants."
+            angles = load_angles(settings.prompts_dir)  # an angle, not "Variant 2": a small model echoes labels
+            request.instructions = angles[(item.variant - 1) % len(angles)]
         try:
             if evaluator and options.min_score is not None:
                 versions = draft_until(
                     profile, request, min_score=options.min_score, max_revisions=options.max_revisions,
                     model=model, index=index, settings=settings, evaluator=evaluator, earlier=earlier,
+                    candidates=options.candidates,
                 )  # fmt: skip
                 result = best_version(versions)
+            elif evaluator:
+                result = draft_best(profile, request, candidates=options.candidates, model=model, index=index,
+                                    settings=settings, evaluator=evaluator, earlier=earlier)  # fmt: skip
             else:
                 result = draft(profile, request, model=model, index=index, settings=settings, earlier=earlier)
-                if evaluator:
-                    verdict = score_draft(evaluator, result, profile)
-                    result = result.model_copy(update={"evaluation": verdict})
             result = result.model_copy(update={"variant": item.variant})
             write_json_atomic(assets_dir / f"{item.key}.json", result.model_dump(mode="json"))
             return KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, draft=result,

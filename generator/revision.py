@@ -66,6 +66,8 @@ def revise(
             "asset": generated.value.model_dump(mode="json"),
             "meta": meta,
             "version": draft.version + 1,
+            "evaluation": None,  # a new version is scored anew
+            "alternatives": [],
             "revisions": [*draft.revisions, instruction.strip()],
         }
     )

@@ -12,7 +12,7 @@ from generator.chains import TextCallback, draft
 from generator.drafts import Draft, DraftRequest
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
-from generator.improve import score_draft
+from generator.improve import draft_best, score_draft
 from generator.knowledge import KnowledgeIndex
 from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
@@ -68,6 +68,12 @@ class DraftingService:
     def draft(self, profile: BusinessProfile, request: DraftRequest, *, on_text: TextCallback | None = None) -> Draft:
         self._ensure_profile_indexed(profile)
         return draft(profile, request, model=self.model, index=self.index, settings=self.settings, on_text=on_text)
+
+    def draft_best(self, profile: BusinessProfile, request: DraftRequest, *, candidates: int) -> Draft:
+        """N candidates at once, scored; the best is returned with the others in its ``alternatives``."""
+        self._ensure_profile_indexed(profile)
+        return draft_best(profile, request, candidates=candidates, model=self.model, index=self.index,
+                          settings=self.settings, evaluator=self.evaluator())  # fmt: skip
 
     def revise(
         self, previous: Draft, instruction: str, *, profile: BusinessProfile | None, on_text: TextCallback | None = None
