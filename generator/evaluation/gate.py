@@ -141,6 +141,16 @@ def _fields(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
     return out
 
 
+def _field_instructions(asset: Asset | None) -> dict[str, set[str]]:
+    """Each field's own description, as words: a small model writes the instruction instead of the copy."""
+    if asset is None:
+        return {}
+    schema = type(asset).model_json_schema()["properties"]
+    return {
+        name: content_stems(f"{spec.get('description', '')} {name.replace('_', ' ')}") for name, spec in schema.items()
+    }
+
+
 def _short(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -160,7 +170,7 @@ class Gate:
         brief = profile.as_brief() if profile else ""  # every fact the draft may use, as one text
         checks = [
             self._on_business(text, profile, brief, business),
-            self._no_debris(fields, brief),
+            self._no_debris(fields, brief, _field_instructions(asset)),
             self._facts(text, asset, profile, brief),
             self._field_sense(text, asset, profile),
             self._language(fields),
@@ -205,11 +215,17 @@ class Gate:
             f"({len(shared)} of its words: {', '.join(sorted(shared)) or 'none'})",
         )
 
-    def _no_debris(self, fields: list[tuple[str, str, int]], brief: str) -> GateCheck:
+    def _no_debris(
+        self, fields: list[tuple[str, str, int]], brief: str, instructions: dict[str, set[str]]
+    ) -> GateCheck:
         allowed = brief.lower()  # the profile's own words are never debris
         found = []
         for field, value, _ in fields:
             value = self.lists.merge_fields.sub("", value)  # a link or first-name merge field is the sender's to fill
+            said, told = content_stems(value), instructions.get(field.split("[")[0], set())
+            if len(said & told) >= 3 and len(said & told) >= 0.75 * len(said):
+                found.append(f"{field} repeats what the field is for ('{_short(value)}')")
+                continue
             for label, pattern in self.lists.debris:
                 hit = pattern.search(value)
                 if hit and hit.group(0).lower() not in allowed:
