@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram
 from generator.errors import DocumentError
 from generator.evaluation.gate import content_stems
-from generator.kit_models import KitEntry
+from generator.kit_models import JourneyCheck, JourneyRow, KitEntry
 from generator.profile import BusinessProfile, Offer
 from generator.rules import contains_phrase, ladder_problems, money_amounts
 from generator.stages import STAGE_IDS, load_stages
@@ -38,26 +37,6 @@ class HandOff(BaseModel):
     fields: list[str] = Field(min_length=1)
     mentions: list[OfferKey] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
-
-
-class JourneyRow(BaseModel):
-    """One stage of the kit in the journey table."""
-
-    stage: str
-    stage_name: str
-    asset: str = Field(description="The asset's label, or 'not drafted'")
-    verdict: str | None = None
-    hands_to: str = Field(description="What the asset hands the customer to next, as the copy says it")
-    leads_on: bool | None = Field(default=None, description="Whether the hand-off reaches the next stage's asset")
-    breaks: list[str] = Field(default_factory=list)
-
-
-class JourneyCheck(BaseModel):
-    rows: list[JourneyRow]
-
-    @property
-    def breaks(self) -> list[str]:
-        return [f"{row.stage_name}: {problem}" for row in self.rows for problem in row.breaks]
 
 
 @cache
@@ -181,9 +160,3 @@ def check_journey(profile: BusinessProfile, entries: list[KitEntry], knowledge_d
             )
         )
     return JourneyCheck(rows=rows)
-
-
-def journey_summary(check: JourneyCheck) -> dict[str, Any]:
-    """Counts for a summary line: stages, hand-offs that lead on, breaks."""
-    linked = [r for r in check.rows if r.leads_on is not None]
-    return {"stages": len(check.rows), "leading_on": sum(1 for r in linked if r.leads_on), "breaks": len(check.breaks)}

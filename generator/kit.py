@@ -24,6 +24,7 @@ from generator.errors import CVJError
 from generator.evaluation.scoring import Evaluator
 from generator.files import write_json_atomic
 from generator.improve import best_version, draft_best, draft_until
+from generator.journey import check_journey
 from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.knowledge import KnowledgeIndex
 from generator.profile import BusinessProfile
@@ -195,6 +196,7 @@ def run_kit(
             raise
     ordered = [entries[i.key] for i in items if i.key in entries]
     return KitReport(
+        journey=check_journey(profile, ordered, settings.knowledge_dir),
         business=profile.name,
         slug=profile.slug,
         profile=profile,

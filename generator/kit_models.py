@@ -47,6 +47,26 @@ class JourneyStep(BaseModel):
     verdict: str | None = None
 
 
+class JourneyRow(BaseModel):
+    """One stage of the kit in the journey table."""
+
+    stage: str
+    stage_name: str
+    asset: str = Field(description="The asset's label, or 'not drafted'")
+    verdict: str | None = None
+    hands_to: str = Field(description="What the asset hands the customer to next, as the copy says it")
+    leads_on: bool | None = Field(default=None, description="Whether the hand-off reaches the next stage's asset")
+    breaks: list[str] = Field(default_factory=list)
+
+
+class JourneyCheck(BaseModel):
+    rows: list[JourneyRow]
+
+    @property
+    def breaks(self) -> list[str]:
+        return [f"{row.stage_name}: {problem}" for row in self.rows for problem in row.breaks]
+
+
 class KitReport(BaseModel):
     """A whole journey kit for one business."""
 
@@ -57,3 +77,4 @@ class KitReport(BaseModel):
     entries: list[KitEntry]
     overview: list[JourneyStep]
     totals: KitTotals
+    journey: JourneyCheck | None = Field(default=None, description="Does the kit hold together as one journey?")

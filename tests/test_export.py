@@ -174,7 +174,12 @@ def test_docx_opens_with_headings_tables_and_bullets(report: KitReport, tmp_path
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Harbor Lane Coffee" in text
     headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
-    assert headings[:3] == ["Harbor Lane Coffee — Customer Value Journey kit", "Journey overview", "1. Aware"]
+    assert headings[:4] == [
+        "Harbor Lane Coffee — Customer Value Journey kit",
+        "Journey overview",
+        "The journey check",
+        "1. Aware",
+    ]
     assert "Cost and time" in headings
     assert len(document.tables) == 2
     overview, costs = document.tables

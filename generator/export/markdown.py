@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from generator.export.view import COST_HEADER, OVERVIEW_HEADER, asset_verdict, kit_view
+from generator.export.view import COST_HEADER, JOURNEY_HEADER, OVERVIEW_HEADER, asset_verdict, kit_view
 from generator.kit_models import KitReport
 
 
@@ -34,6 +34,8 @@ def to_markdown(report: KitReport) -> str:
     view = kit_view(report)
     out = [f"# {_md_line(view.title)}", "", f"Created {view.date}", "", "## Journey overview", ""]
     out += _md_table(OVERVIEW_HEADER, view.overview) if view.overview else ["No stages in this kit."]
+    out += ["", "## The journey check", ""]
+    out += [*_md_table(JOURNEY_HEADER, view.journey), "", view.journey_note] if view.journey else [view.journey_note]
     for stage in view.stages:
         number = f"{stage.number}. " if stage.number else ""
         out += ["", f"## {number}{_md_line(stage.name)}", ""]

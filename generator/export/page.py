@@ -8,6 +8,7 @@ from generator.charts import StageBar, stage_bar_chart_svg
 from generator.export.view import (
     COST_HEADER,
     DEFAULT_COLOUR,
+    JOURNEY_HEADER,
     OVERVIEW_HEADER,
     PASS_LINE,
     STAGE_COLOURS,
@@ -148,6 +149,10 @@ def to_html(report: KitReport) -> str:
     else:
         body.append("<p>No stages in this kit.</p>")
     body.append("</section>")
+    body.append("<section><h2>The journey check</h2>")
+    if view.journey:
+        body.append(_html_table(JOURNEY_HEADER, view.journey, numeric_from=len(JOURNEY_HEADER), css_class="journey"))
+    body.append(f'<p class="note">{_e(view.journey_note)}</p></section>')
     for stage in view.stages:
         colour = STAGE_COLOURS.get(stage.id, DEFAULT_COLOUR)
         number = f"{stage.number}. " if stage.number else ""

@@ -27,6 +27,7 @@ STAGE_COLOURS = {
 DEFAULT_COLOUR = "#475569"
 
 OVERVIEW_HEADER = ("Stage", "What the prospect sees", "The offer", "The next step", "Score")
+JOURNEY_HEADER = ("Stage", "Asset", "Verdict", "Hands the customer to", "Breaks")
 COST_HEADER = ("Asset", "Stage", "Input tokens", "Output tokens", "Cost (USD)", "Seconds")
 
 
@@ -73,6 +74,8 @@ class KitView:
     date: str
     overview: list[tuple[str, ...]]
     overview_ids: list[str]  # the stage id of each overview row
+    journey: list[tuple[str, ...]]  # the journey check: one row per stage (JOURNEY_HEADER)
+    journey_note: str
     stages: list[StageView]
     chart: list[tuple[str, str, float | None]]  # (stage id, stage name, score) for all eight stages
     costs: list[tuple[str, ...]]
@@ -252,10 +255,29 @@ def kit_view(report: KitReport) -> KitView:
                 f"{_seconds(entry):.1f}",
             )
         )
+    journey_rows = report.journey.rows if report.journey else []
+    journey = [
+        (
+            row.stage_name,
+            row.asset,
+            row.verdict or "-",
+            ("" if row.leads_on is not False else "no: ") + row.hands_to,
+            "; ".join(row.breaks) or "none",
+        )
+        for row in journey_rows
+    ]
+    breaks = sum(len(row.breaks) for row in journey_rows)
+    leading = sum(1 for row in journey_rows if row.leads_on)
+    journey_note = (
+        f"{leading} of {len(journey_rows)} stages hand the customer on to the next stage's asset; {breaks} break(s)."
+        if journey_rows
+        else "No journey check for this kit."
+    )
     t = report.totals
     totals = ("Total", "", f"{t.input_tokens:,}", f"{t.output_tokens:,}", _money(t.cost_usd), f"{t.wall_seconds:.1f}")
     note = (
-        f"{t.assets} drafted, {t.failed} failed, {t.model_calls} model calls; "
+        f"{t.assets} drafted ({t.passed} passed the eval, {t.needs_work} need work, {t.off_brief} failed it), "
+        f"{t.failed} not drafted, {t.model_calls} model calls; "
         f"the total seconds are wall-clock time for the whole kit (assets run concurrently)."
     )
     created = report.created_at
@@ -265,6 +287,8 @@ def kit_view(report: KitReport) -> KitView:
         date=f"{created.day} {created:%B %Y}",
         overview=overview,
         overview_ids=[step.stage for step in steps],
+        journey=journey,
+        journey_note=journey_note,
         stages=stage_views,
         chart=[(s.id, s.name, scores.get(s.id)) for s in stages.values()],
         costs=costs,

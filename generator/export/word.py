@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from generator.export.view import COST_HEADER, DEFAULT_COLOUR, OVERVIEW_HEADER, STAGE_COLOURS, asset_verdict, kit_view
+from generator.export.view import (
+    COST_HEADER,
+    DEFAULT_COLOUR,
+    JOURNEY_HEADER,
+    OVERVIEW_HEADER,
+    STAGE_COLOURS,
+    asset_verdict,
+    kit_view,
+)
 from generator.files import write_atomic
 from generator.kit_models import KitReport
 
@@ -37,6 +45,10 @@ def _build_docx(report: KitReport) -> Any:
         _docx_table(document, OVERVIEW_HEADER, view.overview)
     else:
         document.add_paragraph("No stages in this kit.")
+    document.add_heading("The journey check", level=1)
+    if view.journey:
+        _docx_table(document, JOURNEY_HEADER, view.journey)
+    document.add_paragraph(view.journey_note)
     for stage in view.stages:
         number = f"{stage.number}. " if stage.number else ""
         heading = document.add_heading(f"{number}{stage.name}", level=1)
