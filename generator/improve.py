@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from generator.chains import draft
-from generator.drafts import Alternative, Draft, DraftRequest
+from generator.drafts import Alternative, Draft, DraftRequest, Usage
 from generator.errors import CVJError
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
@@ -68,7 +68,12 @@ def draft_best(
     ordered = sorted(drafted, key=lambda pair: rank(pair[1]), reverse=True)
     best = ordered[0][1]
     others = [Alternative(asset=d.asset, evaluation=d.evaluation, seed=seed) for seed, d in ordered[1:]]
-    return best.model_copy(update={"alternatives": others})
+    usage = Usage()  # the draft's cost is every candidate's: what it took to get it
+    for _, candidate in drafted:
+        usage.add(candidate.meta.usage.model_dump())
+    cost = round(sum(candidate.meta.cost_usd for _, candidate in drafted), 6)
+    meta = best.meta.model_copy(update={"usage": usage, "cost_usd": cost})
+    return best.model_copy(update={"alternatives": others, "meta": meta})
 
 
 def draft_until(
