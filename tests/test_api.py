@@ -37,6 +37,17 @@ def test_draft_returns_the_asset_and_metadata(client: TestClient, coffee: Busine
     assert payload["meta"]["usage"]["total_tokens"] >= 0 and payload["meta"]["prompt_id"] == "social_post"
 
 
+def test_candidates_keep_the_best_and_the_others_with_their_scores(client: TestClient, coffee: BusinessProfile) -> None:
+    body = {"profile": coffee.model_dump(mode="json"), "stage": "aware", "channel": "instagram", "candidates": 2}
+    response = client.post("/drafts", json=body)
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert payload["evaluation"]["verdict"] in ("passed", "needs work", "failed")
+    assert len(payload["alternatives"]) == 1 and payload["alternatives"][0]["evaluation"]["score"] >= 0
+    too_many = client.post("/drafts", json={**body, "candidates": 9})
+    assert too_many.status_code == 422
+
+
 def test_unknown_stage_is_422_with_details(client: TestClient, coffee: BusinessProfile) -> None:
     response = client.post("/drafts", json={"profile": coffee.model_dump(mode="json"), "stage": "nirvana"})
     assert response.status_code == 422

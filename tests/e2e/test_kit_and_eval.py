@@ -42,7 +42,8 @@ def test_kit_writes_every_format_then_an_identical_rerun_makes_no_model_calls(
     assert [e.key for e in report.entries] == ["subscribe.lead_magnet", "convert.entry_offer"]
     drafted = [e for e in report.entries if e.draft]
     assert drafted and all(e.draft.evaluation and 0 <= e.draft.evaluation.score <= 1 for e in drafted)  # type: ignore[union-attr]
-    assert "<svg" in (folder / "kit.html").read_text()
+    assert "<svg" in (folder / "kit.html").read_text() and "The journey check" in (folder / "kit.md").read_text()
+    assert report.journey and [r.stage for r in report.journey.rows] == ["subscribe", "convert"]
     assert report.business in "\n".join(p.text for p in DocxDocument(str(folder / "kit.docx")).paragraphs)
     if report.totals.failed == 0:
         again = _cli("kit", "--profile", str(EXAMPLES[1]), "--stages", "subscribe,convert",

@@ -82,6 +82,20 @@ def test_cli_draft_json_then_revise(data_dir: Path, local_server: object, tmp_pa
     assert Draft.model_validate_json(saved.read_text()) == parsed  # the original is kept
 
 
+def test_cli_candidates_keep_the_eval_best_and_the_rest(data_dir: Path, local_server: object) -> None:
+    result = _cli("draft", "--profile", str(EXAMPLES[0]), "--stage", "subscribe", "--candidates", "2", "--json",
+                  data_dir=data_dir)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    kept = Draft.model_validate(json.loads(result.stdout))
+    assert kept.evaluation is not None and len(kept.alternatives) == 1
+    assert kept.asset["title"] == load_profile(EXAMPLES[0]).offers.lead_magnet.name  # type: ignore[union-attr]
+    other = kept.alternatives[0].evaluation
+    assert (
+        other is not None
+        and (kept.evaluation.verdict != "failed", kept.evaluation.score) >= (other.verdict != "failed", other.score)
+    ) or kept.evaluation.passed
+
+
 def test_variants_differ(chat_model: ChatOpenAI, index: KnowledgeIndex, stack_settings: Settings) -> None:
     profile = load_profile(EXAMPLES[1])
     results = draft_variants(
