@@ -45,8 +45,9 @@ def draft_best(
     evaluator: Evaluator,
     earlier: dict[str, Draft] | None = None,
 ) -> Draft:
-    """Draft ``candidates`` versions at once (a different seed each), score them, keep the one the eval ranks
-    highest; the others go into its ``alternatives``. One candidate is a plain draft, scored."""
+    """Draft ``candidates`` versions (a different seed each), score them, keep the one the eval ranks highest; the
+    others go into its ``alternatives``. One candidate is a plain draft, scored. On a one-slot local server the
+    candidates run back to back (so they reuse one prefill); elsewhere at once."""
 
     def one(seed: int) -> Draft:
         seeded = model.bind(seed=seed) if candidates > 1 else model
@@ -54,15 +55,16 @@ def draft_best(
         return result.model_copy(update={"evaluation": score_draft(evaluator, result, profile)})
 
     seeds = list(range(1, candidates + 1))
-    with ThreadPoolExecutor(max_workers=candidates, thread_name_prefix="candidate") as pool:
-        futures = [pool.submit(one, seed) for seed in seeds]
-    drafted: list[tuple[int, Draft]] = []
-    errors: list[CVJError] = []
-    for seed, future in zip(seeds, futures, strict=True):
-        try:
-            drafted.append((seed, future.result()))
-        except CVJError as exc:
-            errors.append(exc)
+    group = getattr(model, "prompt_group", None)
+    outcomes: list[Draft | CVJError] = []
+    if group is not None:  # one slot: the candidates back to back, each after the first reusing the whole prompt
+        with group:
+            outcomes = [_attempt(one, seed) for seed in seeds]
+    else:  # a server that runs requests in parallel: all at once
+        with ThreadPoolExecutor(max_workers=candidates, thread_name_prefix="candidate") as pool:
+            outcomes = list(pool.map(lambda seed: _attempt(one, seed), seeds))
+    drafted = [(seed, o) for seed, o in zip(seeds, outcomes, strict=True) if isinstance(o, Draft)]
+    errors = [o for o in outcomes if isinstance(o, CVJError)]
     if not drafted:
         raise errors[0]
     ordered = sorted(drafted, key=lambda pair: rank(pair[1]), reverse=True)
@@ -74,6 +76,13 @@ def draft_best(
     cost = round(sum(candidate.meta.cost_usd for _, candidate in drafted), 6)
     meta = best.meta.model_copy(update={"usage": usage, "cost_usd": cost})
     return best.model_copy(update={"alternatives": others, "meta": meta})
+
+
+def _attempt(work: Callable[[int], Draft], seed: int) -> Draft | CVJError:
+    try:
+        return work(seed)
+    except CVJError as exc:
+        return exc
 
 
 def draft_until(

@@ -53,6 +53,9 @@ class KitChatOpenAI(ChatOpenAI):
     cache_namespace: str | None = None
     request_counter: RequestCounter | None = None
     local_server: LocalServer | None = None
+    # A server with one slot keeps only the last prompt's prefill: requests that share a prompt (the candidates of
+    # one draft) hold this so they reach it back to back and reuse the whole prompt, not just the shared prefix.
+    prompt_group: Any = None  # a threading.Lock (not a type pydantic can check)
 
     def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
         key = super()._get_llm_string(stop=stop, **kwargs)
@@ -118,6 +121,7 @@ def build_chat_model(
         request_counter=counter,
         http_client=httpx.Client(event_hooks={"request": [counter]}, timeout=settings.timeout_s),
         local_server=local_server,
+        prompt_group=threading.Lock() if provider is Provider.LOCAL else None,
         cache_namespace=namespace if provider is Provider.LOCAL else None,
         cache=response_cache(settings),
         model=model or settings.resolved_model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -20,8 +21,11 @@ class BySeed(FakeListChatModel):
     """Answers with the post for the seed the candidate was bound to."""
 
     posts: dict[int, dict[str, Any]]
+    prompt_group: Any = None
+    seeds: list[int] = []
 
     def _call(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> str:
+        self.seeds.append(int(kwargs.get("seed", 1)))
         return json.dumps(self.posts[int(kwargs.get("seed", 1))])
 
 
@@ -60,3 +64,11 @@ def test_one_candidate_is_a_plain_scored_draft(settings: Settings, coffee: Busin
     only = draft_best(coffee, DraftRequest(stage="aware"), candidates=1, model=model, index=None, settings=settings,
                       evaluator=HookScorer())  # type: ignore[arg-type]  # fmt: skip
     assert only.alternatives == [] and only.evaluation and only.evaluation.score == 0.8
+
+
+def test_on_a_one_slot_server_the_candidates_go_back_to_back(settings: Settings, coffee: BusinessProfile) -> None:
+    posts = {n: {**GOOD_POST, "hook": f"Hook {n}"} for n in (1, 2, 3)}
+    model = BySeed(responses=["{}"], posts=posts, prompt_group=threading.Lock(), seeds=[])
+    best = draft_best(coffee, DraftRequest(stage="aware"), candidates=3, model=model, index=None, settings=settings,
+                      evaluator=HookScorer())  # type: ignore[arg-type]  # fmt: skip
+    assert model.seeds == [1, 2, 3] and best.asset["hook"] == "Hook 3"
