@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import Field
 
 from generator.drafts import DraftRequest
 from generator.evaluation.results import AssetScore, GateCheck, GateResult
@@ -22,7 +23,7 @@ class BySeed(FakeListChatModel):
 
     posts: dict[int, dict[str, Any]]
     prompt_group: Any = None
-    seeds: list[int] = []
+    seeds: list[int] = Field(default_factory=list)
 
     def _call(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> str:
         self.seeds.append(int(kwargs.get("seed", 1)))
