@@ -26,6 +26,9 @@ def score_draft(evaluator: Evaluator, result: Draft, profile: BusinessProfile | 
     return evaluator.score(Subject.of_draft(result, profile))
 
 
+CANDIDATE_REPAIRS = 1
+
+
 def rank(result: Draft) -> tuple[bool, bool, float]:
     """How the eval orders candidates: on brief first, then passed, then the score."""
     scored = result.evaluation
@@ -49,9 +52,13 @@ def draft_best(
     others go into its ``alternatives``. One candidate is a plain draft, scored. On a one-slot local server the
     candidates run back to back (so they reuse one prefill); elsewhere at once."""
 
+    # With several candidates the choice between them does the repairing: one re-ask each, not the full budget.
+    budget = settings.model_copy(update={"repair_attempts": min(settings.repair_attempts, CANDIDATE_REPAIRS)})
+
     def one(seed: int) -> Draft:
         seeded = model.bind(seed=seed) if candidates > 1 else model
-        result = draft(profile, request, model=seeded, index=index, settings=settings, earlier=earlier)  # type: ignore[arg-type]
+        use = budget if candidates > 1 else settings
+        result = draft(profile, request, model=seeded, index=index, settings=use, earlier=earlier)  # type: ignore[arg-type]
         return result.model_copy(update={"evaluation": score_draft(evaluator, result, profile)})
 
     seeds = list(range(1, candidates + 1))
