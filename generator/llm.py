@@ -31,6 +31,7 @@ LOCAL_API_KEY = "sk-local-no-key-needed"
 GRAMMAR_MAX_LENGTH = 700  # characters per string field in a llama.cpp grammar (see clamp_lengths)
 DEBRIS_CHARACTERS = r'"\\{}<>\[\]_|'  # never in copy a grammar-bound model writes (see plain_text_only)
 LEADING_PUNCTUATION = r" \t\n,.;:!?)\-"  # what no field starts with
+FIGURE_CHARACTERS = r"0-9$£€¥%#"  # left out of copy too when the model may not write figures
 
 
 class RequestCounter:
@@ -176,29 +177,34 @@ def response_format(settings: Settings, schema_model: type[BaseModel]) -> dict[s
             "json_schema": {"name": schema_model.__name__, "schema": schema, "strict": False},
         }
     # llama.cpp turns the schema into a grammar; Ollama and vLLM accept json_object too.
-    return {"type": "json_object", "schema": plain_text_only(clamp_lengths(schema, GRAMMAR_MAX_LENGTH))}
+    grammar = plain_text_only(clamp_lengths(schema, GRAMMAR_MAX_LENGTH), figures=settings.allow_copy_figures)
+    return {"type": "json_object", "schema": grammar}
 
 
-def plain_text_only(schema: Any) -> Any:
+def plain_text_only(schema: Any, *, figures: bool = True) -> Any:
     """A copy of a JSON schema whose bounded strings cannot hold template or JSON debris.
 
     A grammar-constrained small model otherwise writes ``{{ content }}``, ``[link]``, ``quick_start_steps`` or a
     stray ``}`` into copy; a pattern that leaves out those characters (and the quote and backslash a JSON string
-    would need escaping) makes them impossible to generate. Copy quotes with “ ” or ' instead.
+    would need escaping) makes them impossible to generate. Copy quotes with “ ” or ' instead. Without
+    ``figures`` the copy holds no digits or currency signs either: every price, percentage and duration the
+    bundled model wrote was invented, and the figures that are true (offer prices, names) come from the profile.
+    Numeric fields (a proposed price) are not strings and keep their numbers.
     """
     if isinstance(schema, dict):
-        out = {k: plain_text_only(v) for k, v in schema.items()}
+        out = {k: plain_text_only(v, figures=figures) for k, v in schema.items()}
         bounded = out.get("type") == "string" and "maxLength" in out
         if bounded and not {"pattern", "enum", "const", "format"} & set(out):
             low, high = int(out.get("minLength", 0)), int(out["maxLength"])
-            body = f"[^{DEBRIS_CHARACTERS}]"
+            banned = DEBRIS_CHARACTERS + ("" if figures else FIGURE_CHARACTERS)
+            body = f"[^{banned}]"
             if low >= 1:  # and it starts with a word, a digit or a symbol, never with stray punctuation
-                out["pattern"] = f"^[^{DEBRIS_CHARACTERS}{LEADING_PUNCTUATION}]{body}{{{low - 1},{high - 1}}}$"
+                out["pattern"] = f"^[^{banned}{LEADING_PUNCTUATION}]{body}{{{low - 1},{high - 1}}}$"
             else:
                 out["pattern"] = f"^{body}{{0,{high}}}$"
         return out
     if isinstance(schema, list):
-        return [plain_text_only(v) for v in schema]
+        return [plain_text_only(v, figures=figures) for v in schema]
     return schema
 
 

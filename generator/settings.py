@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="A worked example per asset type in the prompt; auto: on, except with the bundled 135M model, "
         "which copies the example's business instead of learning its shape",
     )
+    copy_figures: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Digits and currency signs in copy a grammar-bound model writes; auto: off with the bundled "
+        "135M model, whose every figure was invented (the profile's prices and names still come in as data)",
+    )
     retrieval_k: int = Field(default=6, gt=0)
 
     # Embedded local server (llama.cpp, OpenAI-compatible).
@@ -129,7 +134,18 @@ class Settings(BaseSettings):
     def use_worked_examples(self) -> bool:
         if self.worked_examples != "auto":
             return self.worked_examples == "on"
-        return not (self.resolved_provider is Provider.LOCAL and self.local_gguf is None)
+        return not self.uses_bundled_model
+
+    @property
+    def allow_copy_figures(self) -> bool:
+        if self.copy_figures != "auto":
+            return self.copy_figures == "on"
+        return not self.uses_bundled_model
+
+    @property
+    def uses_bundled_model(self) -> bool:
+        """The embedded server on the bundled SmolLM2-135M: too small to be trusted with examples or figures."""
+        return self.resolved_provider is Provider.LOCAL and self.local_gguf is None
 
     @property
     def index_dir(self) -> Path:

@@ -71,3 +71,29 @@ def test_cache_key_ignores_the_local_servers_port(tmp_path) -> None:  # type: ig
     remote = Settings(provider="openai-compatible", base_url="http://127.0.0.1:1/v1", data_dir=tmp_path)
     assert "127.0.0.1:1" in build_chat_model(remote)._get_llm_string()
     assert build_chat_model(Settings(provider="local", data_dir=tmp_path, llm_cache=False)).cache is None
+
+
+def test_bundled_model_grammar_leaves_figures_to_the_profile(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The 135M model invents every price and percentage it writes: its copy fields cannot hold digits or
+    currency signs, while a model the user chose (and a numeric field such as a proposed price) keeps them."""
+    import re
+
+    from generator.assets import ASSET_TYPES
+    from generator.llm import response_format
+
+    entry = ASSET_TYPES["entry_offer"]
+
+    def pattern(settings: Settings, field: str) -> re.Pattern[str]:
+        return re.compile(response_format(settings, entry)["schema"]["properties"][field]["pattern"])
+
+    bundled = Settings(provider="local")
+    assert bundled.allow_copy_figures is False
+    assert pattern(bundled, "time_commitment").match("Ten minutes at the counter")
+    for invented in ("128.60", "Save $30 today", "20% off", "#46 - a great day"):
+        assert not pattern(bundled, "value_framing").match(invented), invented
+    price = response_format(bundled, entry)["schema"]["properties"]["price"]
+    assert "pattern" not in price and price.get("type") in ("number", "integer", None)
+
+    for chosen in (Settings(provider="local", local_gguf=tmp_path / "qwen-7b.gguf"), Settings(copy_figures="on")):
+        assert chosen.allow_copy_figures is True
+        assert pattern(chosen, "value_framing").match("Worth 30 USD in beans, yours for 12 USD")
