@@ -68,8 +68,8 @@ def test_one_candidate_is_a_plain_scored_draft(settings: Settings, coffee: Busin
 
 
 def test_on_a_one_slot_server_the_candidates_go_back_to_back(settings: Settings, coffee: BusinessProfile) -> None:
-    posts = {n: {**GOOD_POST, "hook": f"Hook {n}"} for n in (1, 2, 3)}
+    posts = {n: {**GOOD_POST, "hook": f"Brew tip {n}"} for n in (1, 2, 3)}
     model = BySeed(responses=["{}"], posts=posts, prompt_group=threading.Lock(), seeds=[])
     best = draft_best(coffee, DraftRequest(stage="aware"), candidates=3, model=model, index=None, settings=settings,
                       evaluator=HookScorer())  # type: ignore[arg-type]  # fmt: skip
-    assert model.seeds == [1, 2, 3] and best.asset["hook"] == "Hook 3"
+    assert model.seeds == [1, 2, 3] and best.asset["hook"] == "Brew tip 3"

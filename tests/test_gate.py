@@ -51,6 +51,8 @@ def test_copy_an_editor_would_keep_passes_every_check(coffee: BusinessProfile) -
         ({"call_to_action": "Read 07-advocate.md next"}, "no_debris", "a file name"),
         ({"hook": "Aware-stage post for the week"}, "no_debris", "a stage label"),
         ({"body": POST["body"] + " See quick_start_steps."}, "no_debris", "a field name"),
+        ({"hashtags": ["#portlandcoffee", "timeCommitment"]}, "no_debris", "a field name in hashtags[2]"),
+        ({"call_to_action": "bonus/surprise"}, "no_debris", "a field name in call_to_action"),
         ({"hook": "Write a hook that stops the scroll"}, "no_debris", "hook repeats what the field is for"),
         ({"hook": "Write your post here for the whole week"}, "no_debris", "an echoed instruction"),
         ({"body": POST["body"] + " Loved by 5,000 subscribers."}, "facts", "5,000 subscribers"),

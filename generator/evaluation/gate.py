@@ -19,7 +19,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram, ReviewRequest
+from generator.assets import (
+    ASSET_TYPES,
+    AscensionOffer,
+    Asset,
+    EntryOffer,
+    LeadMagnet,
+    ReferralProgram,
+    ReviewRequest,
+)
 from generator.errors import DocumentError
 from generator.evaluation.results import GateCheck, GateResult
 from generator.profile import BusinessProfile
@@ -151,6 +159,31 @@ def _field_instructions(asset: Asset | None) -> dict[str, set[str]]:
     }
 
 
+_JOINERS = {"or", "and", "the", "a", "an", "of", "to", "for"}
+
+
+@cache
+def _field_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Every asset field name with its separators and joining words dropped: all, and those of two words or more."""
+    names = {name for cls in ASSET_TYPES.values() for name in cls.model_fields}
+
+    def glued(name: str) -> str:
+        return "".join(w for w in name.split("_") if w not in _JOINERS)
+
+    return frozenset(map(glued, names)), frozenset(glued(n) for n in names if "_" in n)
+
+
+def _field_name_written(value: str) -> str | None:
+    """A field name a grammar-bound model wrote without its underscores ("timeCommitment", "bonus/surprise"):
+    a value that is nothing but a field name, or a glued word that is a field name of two words or more."""
+    names, compound = _field_names()
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", value)]
+    whole = "".join(w for w in words if w not in _JOINERS)
+    if whole and whole in names and len(words) <= 4:
+        return value.strip()
+    return next((token for token in re.findall(r"[A-Za-z]{6,}", value) if token.lower() in compound), None)
+
+
 def _short(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -225,6 +258,10 @@ class Gate:
             said, told = content_stems(value), instructions.get(field.split("[")[0], set())
             if len(said & told) >= 3 and len(said & told) >= 0.75 * len(said):
                 found.append(f"{field} repeats what the field is for ('{_short(value)}')")
+                continue
+            written = _field_name_written(value)
+            if written:
+                found.append(f"a field name in {field} ('{_short(written)}')")
                 continue
             for label, pattern in self.lists.debris:
                 hit = pattern.search(value)
