@@ -133,14 +133,16 @@ def content_stems(text: str, generic: set[str] | frozenset[str] = frozenset()) -
 
 
 def _fields(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
-    """(field, text, length) for every string and list item; list items are never prose (a bullet may be two
-    words); a bare text is one prose field."""
+    """(field, text, length) for every string and list item written in words; list items are never prose (a bullet
+    may be two words); a bare text is one prose field. A field chosen from a fixed set ("core offer") is left out."""
     if asset is None:
         return [("text", text, 10_000)]
     schema = type(asset).model_json_schema()["properties"]
     out: list[tuple[str, str, int]] = []
     for name, value in asset.model_dump(mode="json").items():
         spec = schema.get(name, {})
+        if "enum" in spec or "const" in spec:
+            continue
         if isinstance(value, str):
             out.append((name, value, int(spec.get("maxLength", 0))))
         elif isinstance(value, list):
