@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from generator.errors import DocumentError
+from generator.evaluation.results import REQUIRED_MIN
 from generator.stages import StageId
 
 RuleName = Literal[
@@ -46,6 +47,9 @@ class Criterion(BaseModel):
     name: str
     weight: float = Field(gt=0)
     required: bool = False
+    pass_at: float = Field(
+        default=REQUIRED_MIN, ge=0, le=1, description="The score a required criterion must reach for the draft to pass"
+    )
     scorer: Literal["rule", "judge"]
     description: str = ""
     steps: list[str] = Field(default_factory=list)

@@ -203,7 +203,7 @@ def _assertions_table(case: CaseResult) -> str:
 
 def _criterion_row(c: CriterionScore) -> str:
     score = f"{_bar(c.score)}{c.score:.2f}" if c.score is not None else '<span class="muted">not scored</span>'
-    required = "yes" if c.required else ""
+    required = f"&ge; {c.pass_at:g}" if c.required else ""
     return (
         f'<tr><td>{escape(c.name)}<br><code class="muted">{escape(c.id)}</code></td>'
         f'<td class="num">{c.weight:g}</td><td>{required}</td><td style="white-space:nowrap">{score}</td>'
@@ -217,7 +217,7 @@ def _rubric_table(scored: AssetScore | None) -> str:
     verdict = "passes" if scored.passed else "fails"
     head = (
         f"<h4>Rubric: {scored.score:.2f}, {verdict} "
-        f'<span class="muted small">(needs {scored.threshold:g} and every required criterion &ge; 0.5)</span></h4>'
+        f'<span class="muted small">(needs {scored.threshold:g} and every required criterion at its line)</span></h4>'
     )
     rows = "".join(_criterion_row(c) for c in scored.criteria)
     return (

@@ -68,6 +68,7 @@ class CriterionScore(BaseModel):
     scorer: str
     weight: float
     required: bool
+    pass_at: float = REQUIRED_MIN  # what a required criterion must reach
     score: float | None  # None: does not apply here (e.g. no profile to check words against)
     reason: str
 

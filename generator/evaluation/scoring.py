@@ -1,7 +1,8 @@
 """Score an asset: the on-brief gate first, then its stage's rubric (rules, stage fit, quality model, judge).
 
 The score is the weighted mean of the criteria that apply, in [0, 1]; the asset passes when it is on brief
-(the gate), the score reaches the rubric's threshold and every required criterion that applies scores >= 0.5.
+(the gate), the score reaches the rubric's threshold and every required criterion that applies reaches its
+``pass_at`` (0.5 unless the rubric says otherwise).
 A draft off brief (debris, invented facts, another business, nonsense) scores near 0 whatever else it does.
 The verdict a copywriter sees: passed, needs work (with the reasons) or failed (off brief).
 """
@@ -15,7 +16,7 @@ from generator.evaluation.criteria import Criterion, load_rubric
 from generator.evaluation.gate import Gate
 from generator.evaluation.judge import Judge
 from generator.evaluation.quality_model import Judged, QualityScorer
-from generator.evaluation.results import REQUIRED_MIN, AssetScore, CriterionScore, StageFit
+from generator.evaluation.results import AssetScore, CriterionScore, StageFit
 from generator.evaluation.rule_scorers import RULES, RuleResult, Subject
 from generator.evaluation.signals import measure
 from generator.evaluation.stage_fit import StageClassifier
@@ -80,6 +81,7 @@ class Evaluator:
             scorer=criterion.scorer,
             weight=criterion.weight,
             required=criterion.required,
+            pass_at=criterion.pass_at,
             score=round(result.score, 4) if isinstance(result, RuleResult) else None,
             reason=result.reason if isinstance(result, RuleResult) else str(result),
         )
@@ -93,7 +95,7 @@ class Evaluator:
         applied = [c for c in scores if c.score is not None]
         total = sum(c.weight for c in applied)
         value = sum(c.weight * (c.score or 0.0) for c in applied) / total if total else 0.0
-        required_ok = all((c.score or 0.0) >= REQUIRED_MIN for c in applied if c.required)
+        required_ok = all((c.score or 0.0) >= c.pass_at for c in applied if c.required)
         gate = self.gate.check(subject.text, asset=subject.asset, profile=subject.profile, business=subject.business)
         if not gate.passed:
             value *= OFF_BRIEF_FACTOR
