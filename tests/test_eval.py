@@ -96,6 +96,36 @@ def test_score_is_a_weighted_mean_and_required_criteria_gate_the_pass(settings: 
     assert "no_purchase_ask" not in bad.critique() and "purchase" in bad.critique().lower()
 
 
+def test_a_required_criterion_passes_at_its_own_line(settings: Settings, tmp_path: Path) -> None:
+    """``pass_at`` moves a required criterion's line (the quality model's is 0.3), never the score."""
+    import shutil
+
+    import yaml
+
+    def scored(required: bool, pass_at: float) -> tuple[bool, float, float]:
+        eval_dir = tmp_path / f"eval-{required}-{pass_at}"
+        shutil.copytree(PROJECT_ROOT / "eval" / "criteria", eval_dir / "criteria")
+        for data in ("gate.yaml", "signals.yaml"):
+            shutil.copy(PROJECT_ROOT / "eval" / data, eval_dir / data)
+        rubric_file = eval_dir / "criteria" / "aware.yaml"
+        rubric = yaml.safe_load(rubric_file.read_text())
+        for criterion in rubric["criteria"]:
+            if criterion["id"] == "names_business":
+                criterion.update(required=required, pass_at=pass_at)
+        rubric_file.write_text(yaml.safe_dump(rubric))
+        custom = settings.model_copy(update={"eval_dir": eval_dir})
+        evaluator = Evaluator(settings=custom, classifier=FixedClassifier("aware"))  # type: ignore[arg-type]
+        text = "Why your beans taste flat: most were roasted months ago. Follow us for a brew tip every Friday."
+        result = evaluator.score(Subject(stage="aware", text=text, business="Harbor Lane Coffee"))
+        names = next(c for c in result.criteria if c.id == "names_business")
+        assert names.score == 0.0 and names.pass_at == pass_at
+        return result.passed, result.score, names.pass_at
+
+    free, strict, lenient = scored(False, 0.5), scored(True, 0.5), scored(True, 0.0)
+    assert strict[0] is False and lenient[0] == free[0]
+    assert free[1] == strict[1] == lenient[1]
+
+
 def test_judge_scores_with_a_reason(settings: Settings) -> None:
     model = FakeListChatModel(responses=['{"reason": "It names one specific problem.", "score": 5}'] * 20)
     evaluator = Evaluator(settings=settings, judge=Judge(model, settings))
