@@ -23,12 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from generator.assets import Asset
 from generator.drafts import AssetMeta, Draft, DraftRequest, SourceRef, Usage
 from generator.errors import GenerationError, PromptError
-from generator.evaluation.gate import Gate
+from generator.evaluation.gate import gate_for
 from generator.facts import copy_schema, offer_facts, with_facts
 from generator.knowledge import KnowledgeIndex
 from generator.llm import response_format
 from generator.profile import BusinessProfile
-from generator.prompting import ContextPiece, PromptFile, asset_messages, example_businesses, fit_context
+from generator.prompting import ContextPiece, PromptFile, asset_messages, fit_context
 from generator.rules import rule_problems
 from generator.settings import Settings
 from generator.stages import get_stage
@@ -192,8 +192,7 @@ def asset_problems(asset: Any, profile: BusinessProfile, settings: Settings) -> 
     if not isinstance(asset, Asset):
         return []
     found = rule_problems(asset, profile)
-    gate = Gate(settings.eval_dir, others=example_businesses(settings.prompts_dir))
-    checked = gate.check(asset.as_text(), asset=asset, profile=profile)
+    checked = gate_for(settings.eval_dir, settings.prompts_dir).check(asset.as_text(), asset=asset, profile=profile)
     return found + [f"{c.name.lower()}: {c.reason}" for c in checked.checks if c.id in RE_ASK_ON and not c.passed]
 
 

@@ -98,7 +98,7 @@ def _price_breaks(asset: Asset, profile: BusinessProfile) -> list[str]:
     problems = []
     cur = profile.offers.currency
     text = asset.as_text()
-    for offer in [o for key in ("lead_magnet", "entry_offer", "core_offer", "upsell") for o in _offers(profile, key)]:
+    for offer in profile.offers.rungs():
         for match in re.finditer(re.escape(offer.name), text, re.I):
             nearby = money_amounts(text[match.end() : match.end() + 40])
             if nearby and offer.price and all(abs(a - offer.price) > 0.005 for a in nearby):

@@ -51,6 +51,10 @@ class OffersLadder(_Strict):
     core_offer: Offer
     upsells: list[Offer] = Field(default_factory=list, max_length=10)
 
+    def rungs(self) -> list[Offer]:
+        """Every offer on the ladder, lowest rung first."""
+        return [o for o in (self.lead_magnet, self.entry_offer, self.core_offer, *self.upsells) if o]
+
     @model_validator(mode="after")
     def _entry_below_core(self) -> OffersLadder:
         if self.entry_offer and self.core_offer.price and self.entry_offer.price >= self.core_offer.price:

@@ -31,6 +31,7 @@ from generator.assets import (
 from generator.errors import DocumentError
 from generator.evaluation.results import GateCheck, GateResult
 from generator.profile import BusinessProfile
+from generator.prompting import example_businesses
 from generator.rules import contains_phrase, money_amounts
 
 GATE_FILE = "gate.yaml"
@@ -137,7 +138,7 @@ def _fields(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
     may be two words); a bare text is one prose field. A field chosen from a fixed set ("core offer") is left out."""
     if asset is None:
         return [("text", text, 10_000)]
-    schema = type(asset).model_json_schema()["properties"]
+    schema = _properties(type(asset))
     out: list[tuple[str, str, int]] = []
     for name, value in asset.model_dump(mode="json").items():
         spec = schema.get(name, {})
@@ -151,13 +152,22 @@ def _fields(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
     return out
 
 
+@cache
+def _properties(asset_cls: type[Asset]) -> dict[str, Any]:
+    """The asset type's JSON-schema properties (built once per type: every check and re-ask reads them)."""
+    return asset_cls.model_json_schema()["properties"]
+
+
 def _field_instructions(asset: Asset | None) -> dict[str, set[str]]:
     """Each field's own description, as words: a small model writes the instruction instead of the copy."""
-    if asset is None:
-        return {}
-    schema = type(asset).model_json_schema()["properties"]
+    return _instructions_of(type(asset)) if asset is not None else {}
+
+
+@cache
+def _instructions_of(asset_cls: type[Asset]) -> dict[str, set[str]]:
     return {
-        name: content_stems(f"{spec.get('description', '')} {name.replace('_', ' ')}") for name, spec in schema.items()
+        name: content_stems(f"{spec.get('description', '')} {name.replace('_', ' ')}")
+        for name, spec in _properties(asset_cls).items()
     }
 
 
@@ -239,7 +249,7 @@ class Gate:
                 return GateCheck(id=check, name=title, passed=False, reason=f"is about {other}, not {name} ({words})")
         if contains_phrase(text, name) or (profile and any(contains_phrase(text, o) for o in _offer_names(profile))):
             return GateCheck(id=check, name=title, passed=True, reason=f"names {name} or its offers")
-        shared = content_stems(text, self.lists.generic) & content_stems(brief, self.lists.generic)
+        shared = said & own
         if len(shared) >= 3:
             return GateCheck(id=check, name=title, passed=True, reason=f"talks about {', '.join(sorted(shared)[:5])}")
         return GateCheck(
@@ -285,7 +295,7 @@ class Gate:
         return GateCheck(id="facts", name="No invented facts", passed=not problems, reason=reason)
 
     def _price_problems(self, text: str, asset: Asset | None, profile: BusinessProfile, brief: str) -> list[str]:
-        known = {0.0} | {float(o.price) for o in _offers(profile)} | set(money_amounts(brief))
+        known = {0.0} | {float(o.price) for o in profile.offers.rungs()} | set(money_amounts(brief))
         if isinstance(asset, ReferralProgram):  # rewards are the draft's proposal; the ladder rule sizes them
             known |= set(money_amounts(f"{asset.sharer_reward} {asset.friend_reward}"))
         strange = [a for a in money_amounts(text) if not _derivable(a, known)]
@@ -349,16 +359,18 @@ class Gate:
         return GateCheck(id="language", name="Language, not word salad", passed=not problems, reason=reason)
 
 
+@cache
+def gate_for(eval_dir: Path, prompts_dir: Path) -> Gate:
+    """The gate whose "other businesses" are the prompts' worked examples: built once per folder pair and shared
+    (it keeps no state between checks) by the re-asks of every draft and by the evaluator."""
+    return Gate(eval_dir, others=example_businesses(prompts_dir))
+
+
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 
-def _offers(profile: BusinessProfile) -> list[Any]:
-    ladder = profile.offers
-    return [o for o in (ladder.lead_magnet, ladder.entry_offer, ladder.core_offer, *ladder.upsells) if o]
-
-
 def _offer_names(profile: BusinessProfile) -> list[str]:
-    return [o.name for o in _offers(profile)]
+    return [o.name for o in profile.offers.rungs()]
 
 
 def _plain_number(raw: str) -> str:

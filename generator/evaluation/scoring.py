@@ -13,14 +13,13 @@ from collections.abc import Callable
 
 from generator.errors import CVJError
 from generator.evaluation.criteria import Criterion, load_rubric
-from generator.evaluation.gate import Gate
+from generator.evaluation.gate import gate_for
 from generator.evaluation.judge import Judge
 from generator.evaluation.quality_model import Judged, QualityScorer
 from generator.evaluation.results import AssetScore, CriterionScore, StageFit
 from generator.evaluation.rule_scorers import RULES, RuleResult, Subject
 from generator.evaluation.signals import measure
 from generator.evaluation.stage_fit import StageClassifier
-from generator.prompting import example_businesses
 from generator.settings import Settings
 
 OFF_BRIEF_FACTOR = 0.1  # a draft that fails the gate keeps a tenth of its rubric score: near 0, still ordered
@@ -41,7 +40,7 @@ class Evaluator:
         self.classifier = classifier
         self.judge = judge
         self.quality = quality
-        self.gate = Gate(settings.eval_dir, others=example_businesses(settings.prompts_dir))
+        self.gate = gate_for(settings.eval_dir, settings.prompts_dir)
 
     def _stage_fit(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | None:
         if fit is None:
