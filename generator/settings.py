@@ -132,15 +132,15 @@ class Settings(BaseSettings):
 
     @property
     def use_worked_examples(self) -> bool:
-        if self.worked_examples != "auto":
-            return self.worked_examples == "on"
-        return not self.uses_bundled_model
+        return self._on_unless_bundled(self.worked_examples)
 
     @property
     def allow_copy_figures(self) -> bool:
-        if self.copy_figures != "auto":
-            return self.copy_figures == "on"
-        return not self.uses_bundled_model
+        return self._on_unless_bundled(self.copy_figures)
+
+    def _on_unless_bundled(self, choice: Literal["auto", "on", "off"]) -> bool:
+        """An on/off/auto setting; auto is on except with the bundled 135M model."""
+        return choice == "on" if choice != "auto" else not self.uses_bundled_model
 
     @property
     def uses_bundled_model(self) -> bool:
