@@ -57,9 +57,18 @@ class ModelCrashedError(ModelUnavailableError):
 
 
 class GenerationError(CVJError):
-    """The model answered, but never with a valid asset within the repair budget.
+    """The model answered, but never with a valid answer within the repair budget.
 
-    ``details`` carries the last completion so nothing the model wrote is lost.
+    The last completion, its problems and the number of attempts are kept as attributes so nothing the
+    model wrote is lost; ``details`` carries the same for the API's error body.
     """
 
     http_status = 502
+
+    def __init__(self, message: str, *, last_completion: str, problems: list[str], attempts: int) -> None:
+        super().__init__(
+            message, details={"problems": problems, "last_completion": last_completion, "attempts": attempts}
+        )
+        self.last_completion = last_completion
+        self.problems = problems
+        self.attempts = attempts

@@ -8,13 +8,14 @@ import time
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from generator.chains import TextCallback, asset_meta, generate_asset
+from generator.chains import asset_meta, asset_problems
 from generator.drafts import Draft
 from generator.facts import copy_schema, fact_fields, with_facts
 from generator.profile import BusinessProfile
 from generator.prompting import business_block, field_guide, load_prompt, system_message
 from generator.settings import Settings
 from generator.stages import get_stage
+from generator.structured import TextCallback, generate
 
 REVISE_PROMPT_ID = "revise"
 
@@ -56,9 +57,10 @@ def revise(
             SystemMessage(f"You are a senior copywriter revising an asset for {draft.business}. Answer in JSON only."),
             HumanMessage(own),
         ]
-    generated = generate_asset(
-        model, messages, schema, settings=settings, profile=profile, on_text=on_text,
-        complete=lambda copy: with_facts(asset_cls, copy, fixed),
+    generated = generate(
+        schema, messages, model=model, settings=settings, on_text=on_text,
+        finish=lambda copy: with_facts(asset_cls, copy, fixed),
+        check=(lambda revised: asset_problems(revised, profile, settings)) if profile else None,
     )  # fmt: skip
     meta = asset_meta(settings, prompt, sources=draft.meta.sources, generated=generated, started=started)
     return draft.model_copy(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from generator.chains import TextCallback, draft
+from generator.chains import draft
 from generator.drafts import Draft, DraftRequest
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
@@ -19,6 +19,7 @@ from generator.profile import BusinessProfile
 from generator.revision import revise
 from generator.runtime import evaluator_for, open_index, refresh_index
 from generator.settings import Settings
+from generator.structured import TextCallback
 
 
 class DraftingService:

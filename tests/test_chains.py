@@ -7,7 +7,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from generator.assets import EntryOffer, SocialPost
-from generator.chains import InvalidOutput, draft, parse_asset
+from generator.chains import draft
 from generator.drafts import Draft, DraftRequest
 from generator.errors import GenerationError
 from generator.facts import copy_schema, offer_facts
@@ -15,6 +15,7 @@ from generator.profile import BusinessProfile
 from generator.prompting import asset_messages, field_guide
 from generator.rules import rule_problems as brand_problems
 from generator.settings import Settings
+from generator.structured import InvalidOutput, parse_json_object
 
 GOOD_POST = {
     "channel": "instagram",
@@ -27,7 +28,7 @@ GOOD_POST = {
 
 def test_parse_accepts_fenced_json() -> None:
     text = "Sure!\n```json\n" + json.dumps(GOOD_POST) + "\n```"
-    assert parse_asset(text, SocialPost).hook == GOOD_POST["hook"]
+    assert parse_json_object(text, SocialPost).hook == GOOD_POST["hook"]
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_parse_accepts_fenced_json() -> None:
 )
 def test_parse_reports_problems(text: str, problem: str) -> None:
     with pytest.raises(InvalidOutput) as info:
-        parse_asset(text, SocialPost)
+        parse_json_object(text, SocialPost)
     assert problem in "; ".join(info.value.problems)
 
 
@@ -107,7 +108,7 @@ def test_draft_gives_up_with_the_last_completion(settings: Settings, coffee: Bus
     model = FakeListChatModel(responses=["junk 1", "junk 2", "junk 3"])
     with pytest.raises(GenerationError) as info:
         draft(coffee, DraftRequest(stage="aware"), model=model, index=None, settings=settings)
-    assert info.value.details["last_completion"] == "junk 3"  # type: ignore[index]
+    assert info.value.last_completion == "junk 3"
     assert "3 attempts" in info.value.message
 
 
@@ -136,4 +137,4 @@ def test_an_answer_that_still_breaks_a_rule_is_kept_with_its_problems(
     with pytest.raises(GenerationError) as junk:
         draft(coffee, DraftRequest(stage="aware"), model=FakeListChatModel(responses=["x"] * 3), index=None,
               settings=settings)  # fmt: skip
-    assert junk.value.details["last_completion"] == "x"  # type: ignore[index]
+    assert junk.value.last_completion == "x"

@@ -268,7 +268,7 @@ def test_drafted_cases_are_scored_and_a_drafting_error_fails_only_its_case(tmp_p
     def draft_fn(case: Case) -> Draft:
         if case.vars.stage == "convert":
             raise GenerationError(
-                "The model did not produce a valid entry-point offer.", details={"last_completion": "junk"}
+                "The model did not produce a valid entry-point offer.", last_completion="junk", problems=[], attempts=1
             )
         return good(case)
 

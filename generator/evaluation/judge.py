@@ -6,12 +6,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from generator.chains import generate_asset
 from generator.evaluation.criteria import Criterion
 from generator.evaluation.rule_scorers import RuleResult, Subject
 from generator.prompting import load_prompt
 from generator.settings import Settings
 from generator.stages import get_stage
+from generator.structured import generate
 
 JUDGE_PROMPT_ID = "judge"
 
@@ -44,6 +44,5 @@ class Judge:
             }
         )
         messages = [SystemMessage("You are a fair, strict marketing editor. Answer in JSON only."), HumanMessage(text)]
-        verdict = generate_asset(self.model, messages, Verdict, settings=self.settings, profile=None).value
-        assert isinstance(verdict, Verdict)
+        verdict = generate(Verdict, messages, model=self.model, settings=self.settings).value
         return RuleResult(score=(verdict.score - 1) / 4, reason=verdict.reason)
