@@ -14,12 +14,17 @@ class StageBar:
     value: float | None  # None: nothing scored for this stage ("n/a")
     colour: str
     sublabel: str = ""
+    pass_mark: float | None = None  # the stage's pass mark (its rubric's threshold), drawn across its bar
 
 
-def stage_bar_chart_svg(bars: list[StageBar], *, title: str, pass_line: float | None = None) -> str:
-    """Bars scaled to [0, 1] with their values printed, grid lines every 0.25, an optional dashed pass line."""
+PASS_COLOUR = "#b91c1c"
+
+
+def stage_bar_chart_svg(bars: list[StageBar], *, title: str) -> str:
+    """Bars scaled to [0, 1] with their values printed, grid lines every 0.25, and each bar's own dashed pass mark
+    (rubrics pass at different scores, so one line for all stages would misstate some)."""
     width, height, left, top = 760, 280, 44, 22
-    right = 62 if pass_line is not None else 12  # room for the pass line's label beside the plot
+    right = 12
     bottom = 46 if any(b.sublabel for b in bars) else 34
     plot_h = height - top - bottom
     slot = (width - left - right) / max(len(bars), 1)
@@ -61,17 +66,16 @@ def stage_bar_chart_svg(bars: list[StageBar], *, title: str, pass_line: float | 
             f'<text x="{cx:.1f}" y="{top + plot_h + 20:.1f}" text-anchor="middle" font-size="13" fill="#1f2328">'
             f"{escape(bar.label)}</text>"
         )
+        if bar.pass_mark is not None:
+            parts.append(
+                f'<line class="pass-mark" x1="{x - 4:.1f}" y1="{y(bar.pass_mark):.1f}" x2="{x + bar_w + 4:.1f}" '
+                f'y2="{y(bar.pass_mark):.1f}" stroke="{PASS_COLOUR}" stroke-width="2" stroke-dasharray="6 3">'
+                f"<title>{escape(bar.label)} passes at {bar.pass_mark:.2f}</title></line>"
+            )
         if bar.sublabel:
             parts.append(
                 f'<text x="{cx:.1f}" y="{top + plot_h + 36:.1f}" text-anchor="middle" font-size="11" '
                 f'fill="#59636e">{escape(bar.sublabel)}</text>'
             )
-    if pass_line is not None:
-        parts.append(
-            f'<line x1="{left}" y1="{y(pass_line):.1f}" x2="{width - right}" y2="{y(pass_line):.1f}" '
-            f'stroke="#b91c1c" stroke-width="1.5" stroke-dasharray="6 4"/>'
-            f'<text x="{width - right + 6}" y="{y(pass_line) + 4:.1f}" text-anchor="start" fill="#b91c1c" '
-            f'font-weight="600">pass {pass_line:.2f}</text>'
-        )
     parts.append("</svg>")
     return "".join(parts)

@@ -203,7 +203,7 @@ def test_html_is_self_contained_escaped_and_charted(report: KitReport) -> None:
     assert "<link" not in page and "<img" not in page and "@import" not in page and "url(" not in page
 
 
-def test_html_chart_has_eight_bars_values_na_and_pass_line(report: KitReport) -> None:
+def test_html_chart_has_eight_bars_values_na_and_pass_marks(report: KitReport) -> None:
     svg = to_html(report).split("<svg", 1)[1].split("</svg>", 1)[0]
     stage_names = [s.name for s in load_stages()]
     labels = re.findall(r">([^<>]+)</text>", svg)
@@ -211,7 +211,10 @@ def test_html_chart_has_eight_bars_values_na_and_pass_line(report: KitReport) ->
     assert "0.70" in labels  # aware: the overview's score
     assert "0.82" in labels  # convert: no overview score, so its draft's eval score
     assert labels.count("n/a") == 6
-    assert 'stroke-dasharray="6 4"' in svg and any(label.startswith("pass") for label in labels)
+    marks = re.findall(r'class="pass-mark"[^>]*><title>([^<]+)</title>', svg)
+    thresholds = {e.stage: e.draft.evaluation.threshold for e in report.entries if e.draft and e.draft.evaluation}
+    assert len(marks) == len(thresholds) >= 1  # one per scored stage, at its own rubric's threshold
+    assert all(f"passes at {thresholds[s.id]:.2f}" in " ".join(marks) for s in load_stages() if s.id in thresholds)
 
 
 def test_humanise_field_names() -> None:

@@ -10,10 +10,10 @@ from generator.export.view import (
     DEFAULT_COLOUR,
     JOURNEY_HEADER,
     OVERVIEW_HEADER,
-    PASS_LINE,
     STAGE_COLOURS,
     VERDICT_WORDS,
     AssetView,
+    ChartBar,
     format_score,
     kit_view,
 )
@@ -95,12 +95,13 @@ def _html_table(
     return f"{opening}<thead><tr>{cells(header, 'th')}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def score_chart_svg(chart: list[tuple[str, str, float | None]], *, pass_line: float = PASS_LINE) -> str:
-    """One bar per stage in the stage's colour, values shown, a dashed pass line; no score = n/a."""
+def score_chart_svg(chart: list[ChartBar]) -> str:
+    """One bar per stage in the stage's colour, values shown, its rubric's pass mark dashed; no score = n/a."""
     bars = [
-        StageBar(stage_id, name, score, STAGE_COLOURS.get(stage_id, DEFAULT_COLOUR)) for stage_id, name, score in chart
+        StageBar(b.stage, b.name, b.score, STAGE_COLOURS.get(b.stage, DEFAULT_COLOUR), pass_mark=b.pass_mark)
+        for b in chart
     ]
-    return stage_bar_chart_svg(bars, title="Eval score per stage", pass_line=pass_line)
+    return stage_bar_chart_svg(bars, title="Eval score per stage")
 
 
 def _html_asset(asset: AssetView) -> str:
@@ -140,7 +141,7 @@ def to_html(report: KitReport) -> str:
         f'<header><h1>{_e(view.title)}</h1><p class="date">Created {_e(view.date)}</p></header>',
         '<section><h2>Journey overview</h2><figure aria-label="Eval score per stage">',
         score_chart_svg(view.chart),
-        f"<figcaption>Eval score per stage; the dashed line is the pass mark ({PASS_LINE:.2f}).</figcaption>",
+        "<figcaption>Eval score per stage; the dashed mark on each bar is its stage's pass mark.</figcaption>",
         "</figure>",
     ]
     if view.overview:

@@ -11,7 +11,6 @@ from generator.evaluation.results import AssetScore
 from generator.kit_models import KitEntry, KitReport
 from generator.stages import STAGE_IDS, Stage, load_stages
 
-PASS_LINE = 0.6
 WEAKEST = 3
 
 STAGE_COLOURS = {
@@ -68,6 +67,14 @@ class StageView:
 
 
 @dataclass(frozen=True)
+class ChartBar:
+    stage: str
+    name: str
+    score: float | None
+    pass_mark: float | None  # the pass threshold of the stage's rubric, from its scored drafts
+
+
+@dataclass(frozen=True)
 class KitView:
     title: str
     business: str
@@ -77,7 +84,7 @@ class KitView:
     journey: list[tuple[str, ...]]  # the journey check: one row per stage (JOURNEY_HEADER)
     journey_note: str
     stages: list[StageView]
-    chart: list[tuple[str, str, float | None]]  # (stage id, stage name, score) for all eight stages
+    chart: list[ChartBar]  # all eight stages
     costs: list[tuple[str, ...]]
     totals: tuple[str, ...]
     totals_note: str
@@ -208,6 +215,14 @@ def _stage_scores(report: KitReport) -> dict[str, float | None]:
     return scores
 
 
+def _pass_mark(report: KitReport, stage: str) -> float | None:
+    """The score the stage's rubric passes at, as its drafts were scored (None when nothing was)."""
+    marks = [
+        e.draft.evaluation.threshold for e in report.entries if e.stage == stage and e.draft and e.draft.evaluation
+    ]
+    return max(marks) if marks else None
+
+
 def kit_view(report: KitReport) -> KitView:
     stages: dict[str, Stage] = {s.id: s for s in load_stages()}
     order = _stage_order(report)
@@ -290,7 +305,7 @@ def kit_view(report: KitReport) -> KitView:
         journey=journey,
         journey_note=journey_note,
         stages=stage_views,
-        chart=[(s.id, s.name, scores.get(s.id)) for s in stages.values()],
+        chart=[ChartBar(s.id, s.name, scores.get(s.id), _pass_mark(report, s.id)) for s in stages.values()],
         costs=costs,
         totals=totals,
         totals_note=note,
