@@ -1,0 +1,132 @@
+"""The gate's reading of a draft: its fields as text, their words as stems, and whether they read as language.
+
+The on-brief checks (``generator.evaluation.gate``) and the fact checks (``gate_facts``) compare words, not
+spellings, and judge each field by what its schema says it is (a label, a bullet or prose); those shared readings
+live here so that every check reads a draft the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+from typing import Any
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from generator.assets import ASSET_TYPES, Asset
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
+_SUFFIXES = ("ings", "ing", "ers", "er", "ed", "es", "s", "ly")
+_JOINERS = {"or", "and", "the", "a", "an", "of", "to", "for"}
+SENTENCE_FIELD_MIN_LENGTH = 150  # schema maxLength from which a field is prose, not a label or a keyword
+
+
+def stem(word: str) -> str:
+    """A crude English stem, enough to match 'roasted' with 'roasting' and 'runners' with 'runner'."""
+    word = word.lower().strip("'\u2019-")
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_stems(text: str, generic: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """The stems of a text's meaningful words (no stop words, none of ``generic``): what it is about."""
+    return {
+        s
+        for w in _WORD.findall(text)
+        if len(w) > 2 and w.lower() not in ENGLISH_STOP_WORDS and (s := stem(w)) not in generic
+    }
+
+
+def word_stems(text: str) -> set[str]:
+    """The stems of every word, stop words included: a short name may be nothing but stop words."""
+    return {stem(w) for w in _WORD.findall(text)}
+
+
+def short(text: str, limit: int = 40) -> str:
+    """A field's text on one line, cut to fit in a reason."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fields_of(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
+    """(field, text, length) for every string and list item written in words; list items are never prose (a bullet
+    may be two words); a bare text is one prose field. A field chosen from a fixed set ("core offer") is left out."""
+    if asset is None:
+        return [("text", text, 10_000)]
+    schema = _properties(type(asset))
+    out: list[tuple[str, str, int]] = []
+    for name, value in asset.model_dump(mode="json").items():
+        spec = schema.get(name, {})
+        if "enum" in spec or "const" in spec:
+            continue
+        if isinstance(value, str):
+            out.append((name, value, int(spec.get("maxLength", 0))))
+        elif isinstance(value, list):
+            limit = int(spec.get("items", {}).get("maxLength", 0))
+            out += [(f"{name}[{i}]", str(v), min(limit, SENTENCE_FIELD_MIN_LENGTH - 1)) for i, v in enumerate(value, 1)]
+    return out
+
+
+@cache
+def _properties(asset_cls: type[Asset]) -> dict[str, Any]:
+    """The asset type's JSON-schema properties (built once per type: every check and re-ask reads them)."""
+    return asset_cls.model_json_schema()["properties"]
+
+
+def field_instructions(asset: Asset | None) -> dict[str, set[str]]:
+    """Each field's own description, as words: a small model writes the instruction instead of the copy."""
+    return _instructions_of(type(asset)) if asset is not None else {}
+
+
+@cache
+def _instructions_of(asset_cls: type[Asset]) -> dict[str, set[str]]:
+    """Built once per asset type: the descriptions never change while the program runs."""
+    return {
+        name: content_stems(f"{spec.get('description', '')} {name.replace('_', ' ')}")
+        for name, spec in _properties(asset_cls).items()
+    }
+
+
+@cache
+def _field_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Every asset field name with its separators and joining words dropped: all, and those of two words or more."""
+    names = {name for cls in ASSET_TYPES.values() for name in cls.model_fields}
+
+    def glued(name: str) -> str:
+        return "".join(w for w in name.split("_") if w not in _JOINERS)
+
+    return frozenset(map(glued, names)), frozenset(glued(n) for n in names if "_" in n)
+
+
+def field_name_written(value: str) -> str | None:
+    """A field name a grammar-bound model wrote without its underscores ("timeCommitment", "bonus/surprise"):
+    a value that is nothing but a field name, or a glued word that is a field name of two words or more."""
+    names, compound = _field_names()
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", value)]
+    whole = "".join(w for w in words if w not in _JOINERS)
+    if whole and whole in names and len(words) <= 4:
+        return value.strip()
+    return next((token for token in re.findall(r"[A-Za-z]{6,}", value) if token.lower() in compound), None)
+
+
+def not_language(value: str, *, prose: bool) -> str | None:
+    """Why a field is not language, or None: no words, a repeated phrase, or (in prose) no sentence."""
+    words = _WORD.findall(value)
+    if not re.search(r"[^\W\d_]\w|\w[^\W\d_]", value):
+        return "has no words"
+    lowered = [w.lower() for w in words]
+    if len(lowered) >= 8:
+        top, count = Counter(zip(lowered, lowered[1:], lowered[2:], strict=False)).most_common(1)[0]
+        if count >= 3 and count * 3 >= 0.3 * len(lowered):
+            return f"repeats '{' '.join(top)}' {count} times"
+        if len(set(lowered)) < 0.35 * len(lowered):
+            return "repeats the same few words"
+    if prose:
+        if len(lowered) < 3:
+            return "is not a sentence"
+        if len(lowered) >= 10 and sum(w in ENGLISH_STOP_WORDS for w in lowered) < 0.1 * len(lowered):
+            return "is a string of words, not sentences"
+    return None
