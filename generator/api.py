@@ -17,8 +17,8 @@ from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore
 from generator.evaluation.stage_fit import StageFit
 from generator.profile import BusinessProfile
-from generator.runtime import settings_or_error
-from generator.service import DraftingService, open_service
+from generator.runtime import Components, components
+from generator.service import DraftingService
 from generator.stages import StageId, load_stages
 
 
@@ -66,8 +66,12 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
-def create_app(service: DraftingService | None = None, *, mount_ui: bool = True) -> FastAPI:
-    """The API; with no service given, one is opened from settings for the app's lifetime."""
+def create_app(
+    parts: Components | None = None, *, service: DraftingService | None = None, mount_ui: bool = True
+) -> FastAPI:
+    """The API. Its drafting service is ``service`` if given, else opened from ``parts`` (default: the
+    composition root's) for the app's lifetime."""
+    parts = parts or (Components(service.settings) if service else components())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +79,7 @@ def create_app(service: DraftingService | None = None, *, mount_ui: bool = True)
             app.state.service = service
             yield
             return
-        with open_service(settings_or_error()) as opened:
+        with parts.service() as opened:
             app.state.service = opened
             yield
 
@@ -135,7 +139,8 @@ def create_app(service: DraftingService | None = None, *, mount_ui: bool = True)
     if mount_ui:
         import gradio as gr
 
-        from ui import build_ui
+        from generator.ui import build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(lambda: app.state.service), path="/ui")
+        ui = build_ui(lambda: app.state.service, examples_dir=parts.settings.examples_dir)
+        app = gr.mount_gradio_app(app, ui, path="/ui")
     return app

@@ -1,10 +1,16 @@
-"""Building the collaborators once, at the edge (CLI, API, UI): settings, index, model."""
+"""The composition root: the CLI, the API and the UI get their collaborators (settings, the index, the chat
+model, the evaluator) from :class:`Components`, built once at the edge. Its factories are injectable, so tests
+run the front doors in-process with a fake model (``use_components``)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 
+from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import ValidationError
 
 from generator.embeddings import build_embeddings
@@ -16,6 +22,7 @@ from generator.evaluation.stage_fit import StageClassifier, train_classifier
 from generator.knowledge import KnowledgeIndex, index_all, knowledge_documents
 from generator.llm import open_chat_model
 from generator.profile import BusinessProfile
+from generator.service import DraftingService
 from generator.settings import Provider, Settings, load_settings
 from generator.stage_router import router_for
 
@@ -81,12 +88,81 @@ def judge_choice(settings: Settings, asked: bool | None) -> tuple[bool, str]:
     return True, f"Judge: on ({model}); --no-judge turns it off."
 
 
+ModelFactory = Callable[[Settings], AbstractContextManager[BaseChatModel]]
+IndexFactory = Callable[[Settings], KnowledgeIndex | None]
+EvaluatorFactory = Callable[[Settings, Judge | None], Evaluator]
+
+
+@dataclass(frozen=True)
+class Components:
+    """Everything a front door needs, from one place. The defaults are the real stack; tests pass a fake model
+    (and no index) through the same code paths the CLI, API and UI use."""
+
+    settings: Settings
+    model_factory: ModelFactory = open_chat_model
+    index_factory: IndexFactory = open_index
+    evaluator_factory: EvaluatorFactory = evaluator_for
+
+    def index(self, profiles: Iterable[BusinessProfile] = ()) -> KnowledgeIndex | None:
+        """The index, up to date with knowledge/ and these profiles (None: drafting without retrieval)."""
+        opened = self.index_factory(self.settings)
+        if opened is not None:
+            refresh_index(opened, self.settings, profiles)
+        return opened
+
+    def knowledge_index(self) -> KnowledgeIndex:
+        """The index itself, for the commands that manage it (an error where these components have none)."""
+        opened = self.index_factory(self.settings)
+        if opened is None:
+            raise ConfigError("No knowledge index is configured for this run.")
+        return opened
+
+    def model(self, settings: Settings | None = None) -> AbstractContextManager[BaseChatModel]:
+        """The chat model for a block of work (the local server starts on demand and stops after)."""
+        return self.model_factory(settings or self.settings)
+
+    @contextlib.contextmanager
+    def evaluator(self, *, judge: bool = False) -> Iterator[Evaluator]:
+        """The evaluator and, if asked, the LLM judge (CVJ_JUDGE_MODEL), its model running for the block."""
+        if not judge:
+            yield self.evaluator_factory(self.settings, None)
+            return
+        judge_settings = self.settings.model_copy(update={"model": self.settings.judge_model or self.settings.model})
+        with self.model(judge_settings) as model:
+            yield self.evaluator_factory(self.settings, Judge(model, judge_settings))
+
+    def classifier(self) -> StageClassifier:
+        return open_classifier(self.settings)
+
+    @contextlib.contextmanager
+    def service(self) -> Iterator[DraftingService]:
+        """A long-lived drafting service (API, UI): the index refreshed once, the model running for the block."""
+        index = self.index()
+        with self.model() as model:
+            yield DraftingService(
+                settings=self.settings,
+                model=model,
+                index=index,
+                evaluator_factory=lambda: self.evaluator_factory(self.settings, None),
+            )
+
+    def with_settings(self, **updates: object) -> Components:
+        return replace(self, settings=self.settings.model_copy(update=updates))
+
+
+_installed: ContextVar[Components | None] = ContextVar("cvj_components", default=None)
+
+
+def components() -> Components:
+    """The installed components (tests), else the real stack from the environment's settings."""
+    return _installed.get() or Components(settings_or_error())
+
+
 @contextlib.contextmanager
-def open_evaluator(settings: Settings, *, judge: bool) -> Iterator[Evaluator]:
-    """The evaluator and, if asked, the LLM judge (CVJ_JUDGE_MODEL), its model running for the block."""
-    if not judge:
-        yield evaluator_for(settings)
-        return
-    judge_settings = settings.model_copy(update={"model": settings.judge_model or settings.model})
-    with open_chat_model(judge_settings) as model:
-        yield evaluator_for(settings, Judge(model, judge_settings))
+def use_components(installed: Components) -> Iterator[Components]:
+    """Run front doors on these components for the block (in-process CLI tests with a fake model)."""
+    token = _installed.set(installed)
+    try:
+        yield installed
+    finally:
+        _installed.reset(token)

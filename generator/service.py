@@ -1,10 +1,10 @@
-"""A long-lived drafting service for the API and the UI: collaborators built once, reused per request."""
+"""A long-lived drafting service for the API and the UI: collaborators built once, reused per request
+(``Components.service()`` opens one)."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -13,11 +13,9 @@ from generator.drafts import Draft, DraftRequest
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
 from generator.improve import draft_best, score_draft
-from generator.knowledge import KnowledgeIndex
-from generator.llm import open_chat_model
+from generator.knowledge import KnowledgeIndex, index_all
 from generator.profile import BusinessProfile
 from generator.revision import revise
-from generator.runtime import evaluator_for, open_index, refresh_index
 from generator.settings import Settings
 from generator.structured import TextCallback
 
@@ -63,7 +61,7 @@ class DraftingService:
         key = profile.model_dump_json()
         with self._index_lock:
             if key not in self._indexed:
-                refresh_index(self.index, self.settings, [profile])
+                index_all(self.index, self.settings.knowledge_dir, [profile])
                 self._indexed.add(key)
 
     def draft(self, profile: BusinessProfile, request: DraftRequest, *, on_text: TextCallback | None = None) -> Draft:
@@ -80,14 +78,3 @@ class DraftingService:
         self, previous: Draft, instruction: str, *, profile: BusinessProfile | None, on_text: TextCallback | None = None
     ) -> Draft:
         return revise(previous, instruction, model=self.model, settings=self.settings, profile=profile, on_text=on_text)
-
-
-@contextlib.contextmanager
-def open_service(settings: Settings) -> Iterator[DraftingService]:
-    """Index knowledge, start the model (the local server on demand), and stop it on exit."""
-    index = open_index(settings)
-    refresh_index(index, settings)
-    with open_chat_model(settings) as model:
-        yield DraftingService(
-            settings=settings, model=model, index=index, evaluator_factory=lambda: evaluator_for(settings)
-        )

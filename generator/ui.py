@@ -1,6 +1,6 @@
 """Gradio UI for copywriters: pick a business and a stage, watch the draft stream in, keep the result.
 
-``build_ui(get_service)`` is importable (the API mounts it at /ui); ``python ui.py`` runs it alone.
+``build_ui(get_service)`` is mounted by the API at /ui; the top-level ``ui.py`` runs it alone.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -15,47 +16,10 @@ import gradio as gr
 from generator.assets import asset_types_for
 from generator.drafts import Draft, DraftRequest
 from generator.errors import CVJError
-from generator.evaluation.scoring import AssetScore
 from generator.profile import BusinessProfile, parse_profile_text
+from generator.render import alternatives_markdown, draft_markdown, score_markdown
 from generator.service import DraftingService
-from generator.settings import PROJECT_ROOT
 from generator.stages import STAGE_IDS, get_stage
-
-EXAMPLES = {p.stem: p for p in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))}
-
-
-def render_markdown(result: Draft) -> str:
-    """A draft as Markdown a copywriter can paste."""
-    asset = result.typed()
-    lines = [f"### {asset.label} · {result.business}", ""]
-    for name, value in result.asset.items():
-        title = name.replace("_", " ").capitalize()
-        if isinstance(value, list):
-            lines += [f"**{title}**", *[f"- {v}" for v in value], ""]
-        else:
-            lines += [f"**{title}:** {value}", ""]
-    meta = result.meta
-    sources = ", ".join(sorted({s.source for s in meta.sources})) or "none"
-    lines.append(
-        f"<small>{meta.provider}:{meta.model} · prompt {meta.prompt_id} v{meta.prompt_version} · "
-        f"{meta.usage.total_tokens} tokens · {meta.seconds:.1f}s · sources: {sources}</small>"
-    )
-    return "\n".join(lines)
-
-
-def render_score(scored: AssetScore | None) -> str:
-    """The eval's verdict under the draft: score, pass/fail, and what to fix first."""
-    if scored is None:
-        return "*Not scored.*"
-    verdict = {
-        "passed": "passed",
-        "needs work": "needs work",
-        "failed": "failed: off brief, not usable as is",
-    }[scored.verdict]
-    lines = [f"**Eval: {scored.score:.2f}, {verdict}** (pass mark {scored.threshold:.2f})"]
-    lines += [f"- {problem}" for problem in scored.problems(3)]
-    return "\n".join(lines)
-
 
 Update = tuple[str, str, dict[str, Any] | None]
 
@@ -85,7 +49,7 @@ def _stream(
     if "error" in outcome:
         raise gr.Error(outcome["error"])
     result: Draft = outcome["draft"]
-    rendered, payload = render_markdown(result), result.model_dump(mode="json")
+    rendered, payload = draft_markdown(result), result.model_dump(mode="json")
     if score is None:
         yield live, rendered, payload
         return
@@ -129,18 +93,12 @@ def stream_draft(
             on_text(f"Drafting {count} candidates at once; the eval keeps the best...\n")
             return service.draft_best(profile, request, candidates=count)
 
-        yield from _stream(best, lambda result: render_score(result.evaluation) + render_others(result))
+        yield from _stream(best, lambda result: score_markdown(result.evaluation) + alternatives_markdown(result))
         return
     yield from _stream(
         lambda on_text: service.draft(profile, request, on_text=on_text),
-        lambda result: render_score(service.score_draft(result, profile)),
+        lambda result: score_markdown(service.score_draft(result, profile)),
     )
-
-
-def render_others(result: Draft) -> str:
-    """The candidates that lost, with their verdicts (kept in the JSON's ``alternatives``)."""
-    scores = [f"{a.evaluation.score:.2f} ({a.evaluation.verdict})" for a in result.alternatives if a.evaluation]
-    return f"\n\nOther candidates: {', '.join(scores)}" if scores else ""
 
 
 def stream_revision(
@@ -155,20 +113,26 @@ def stream_revision(
     current = Draft.model_validate(previous)
     yield from _stream(
         lambda on_text: service.revise(current, instruction, profile=profile, on_text=on_text),
-        lambda result: render_score(service.score_draft(result, profile)),
+        lambda result: score_markdown(service.score_draft(result, profile)),
     )
 
 
-def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
+def examples(examples_dir: Path) -> dict[str, Path]:
+    """The example businesses offered in the picker (CVJ_EXAMPLES_DIR), by file stem."""
+    return {p.stem: p for p in sorted(examples_dir.glob("*.yaml"))}
+
+
+def build_ui(get_service: Callable[[], DraftingService], *, examples_dir: Path) -> gr.Blocks:
     """The Blocks app; ``get_service`` is called per request so state stays out of globals."""
-    first = next(iter(EXAMPLES), None)
+    offered = examples(examples_dir)
+    first = next(iter(offered), None)
     with gr.Blocks(title="CVJ Kit") as demo:
         gr.Markdown("# CVJ Kit\nDraft the content each stage of the Customer Value Journey needs.")
         with gr.Row():
             with gr.Column(scale=1):
-                example = gr.Dropdown(list(EXAMPLES), value=first, label="Example business")
+                example = gr.Dropdown(list(offered), value=first, label="Example business")
                 profile = gr.Code(
-                    value=EXAMPLES[first].read_text() if first else "",
+                    value=offered[first].read_text() if first else "",
                     language="yaml",
                     label="Business profile (YAML, editable)",
                     lines=18,
@@ -193,7 +157,7 @@ def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
                 as_json = gr.JSON(label="Draft JSON (asset + metadata)")
 
         def on_example(name: str) -> str:
-            return EXAMPLES[name].read_text() if name in EXAMPLES else ""
+            return offered[name].read_text() if name in offered else ""
 
         def on_stage(stage_id: str) -> tuple[str, dict[str, Any]]:
             types = [a.asset_type for a in asset_types_for(stage_id)]
@@ -215,16 +179,3 @@ def build_ui(get_service: Callable[[], DraftingService]) -> gr.Blocks:
         revision = again.click(on_revise, [profile, as_json, instruction], [live, rendered, as_json])
         stop.click(None, cancels=[event, revision])
     return demo
-
-
-def main() -> None:
-    """Run the UI alone: `python ui.py` (the local model starts on demand)."""
-    from generator.runtime import settings_or_error
-    from generator.service import open_service
-
-    with open_service(settings_or_error()) as service:
-        build_ui(lambda: service).queue().launch(server_name="127.0.0.1")
-
-
-if __name__ == "__main__":
-    main()

@@ -18,7 +18,7 @@ from tests.test_chains import GOOD_POST
 def client(settings: Settings) -> Iterator[TestClient]:
     model = FakeListChatModel(responses=[json.dumps(GOOD_POST)] * 5)
     service = DraftingService(settings=settings, model=model, index=None)
-    with TestClient(create_app(service, mount_ui=False)) as test_client:
+    with TestClient(create_app(service=service, mount_ui=False)) as test_client:
         yield test_client
 
 
@@ -63,7 +63,7 @@ def test_malformed_profile_is_422_naming_the_field(client: TestClient) -> None:
 
 def test_junk_from_the_model_is_502_with_the_last_completion(settings: Settings, coffee: BusinessProfile) -> None:
     service = DraftingService(settings=settings, model=FakeListChatModel(responses=["junk"] * 3), index=None)
-    with TestClient(create_app(service, mount_ui=False)) as client:
+    with TestClient(create_app(service=service, mount_ui=False)) as client:
         response = client.post("/drafts", json={"profile": coffee.model_dump(mode="json"), "stage": "aware"})
     assert response.status_code == 502
     assert response.json()["details"]["last_completion"] == "junk"
