@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_FOLDERS = ("knowledge", "prompts", "eval", "examples")
+
+
+def default_root_dir() -> Path:
+    """Where the editable data folders are: the source checkout, else an installed wheel's ``share/cvj-kit``
+    (pyproject's data-files), so ``pip install`` gives a working app."""
+    if (PROJECT_ROOT / "prompts").is_dir():
+        return PROJECT_ROOT
+    installed = Path(sys.prefix) / "share" / "cvj-kit"
+    return installed if (installed / "prompts").is_dir() else PROJECT_ROOT
 
 
 class Provider(StrEnum):
@@ -103,12 +114,26 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "cvj-kit", description="Content-addressed caches shared by data dirs"
     )
-    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
-    eval_dir: Path = PROJECT_ROOT / "eval"
-    examples_dir: Path = PROJECT_ROOT / "examples"
+    root_dir: Path = Field(
+        default_factory=default_root_dir,
+        description="Holds knowledge/, prompts/, eval/ and examples/; each can be moved on its own too",
+    )
+    knowledge_dir: Path = Field(description="Default: <root_dir>/knowledge")
+    prompts_dir: Path = Field(description="Default: <root_dir>/prompts")
+    eval_dir: Path = Field(description="Default: <root_dir>/eval")
+    examples_dir: Path = Field(description="Default: <root_dir>/examples")
 
     prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_folders_under_root(cls, data: Any) -> Any:
+        """Data folders not set on their own live under ``root_dir``."""
+        if not isinstance(data, dict):
+            return data
+        root = Path(data.get("root_dir") or default_root_dir())
+        unset = {f"{folder}_dir": root / folder for folder in DATA_FOLDERS if not data.get(f"{folder}_dir")}
+        return {**data, **unset}
 
     @model_validator(mode="after")
     def _pick_defaults(self) -> Settings:

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from generator.errors import UnknownStageError
-from generator.settings import PROJECT_ROOT
+from generator.settings import load_settings
 
 StageId = Literal["aware", "engage", "subscribe", "convert", "excite", "ascend", "advocate", "promote"]
 STAGE_IDS: tuple[StageId, ...] = (
@@ -23,7 +23,6 @@ STAGE_IDS: tuple[StageId, ...] = (
     "advocate",
     "promote",
 )
-STAGES_FILE = PROJECT_ROOT / "knowledge" / "stages.yaml"
 
 
 class Stage(BaseModel):
@@ -43,8 +42,9 @@ class Stage(BaseModel):
 
 
 @cache
-def load_stages(path: Path = STAGES_FILE) -> tuple[Stage, ...]:
-    """The stages in journey order; the file must define each id exactly once."""
+def load_stages(path: Path | None = None) -> tuple[Stage, ...]:
+    """The stages in journey order (default: <knowledge dir>/stages.yaml); the file must define each id once."""
+    path = path or load_settings().knowledge_dir / "stages.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     stages = TypeAdapter(list[Stage]).validate_python(raw)
     if tuple(s.id for s in stages) != STAGE_IDS:

@@ -17,7 +17,6 @@ from generator.errors import CVJError
 from generator.llm import open_chat_model
 from generator.profile import load_profile
 from generator.runtime import open_index, refresh_index, settings_or_error
-from generator.settings import PROJECT_ROOT
 
 
 def main() -> None:
@@ -27,7 +26,7 @@ def main() -> None:
     parser.add_argument("--types", nargs="*", default=list(ASSET_TYPES))
     args = parser.parse_args()
     settings = settings_or_error(llm_cache=False)
-    profiles = {p.stem: load_profile(p) for p in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))}
+    profiles = {p.stem: load_profile(p) for p in sorted(settings.examples_dir.glob("*.yaml"))}
     index = open_index(settings)
     refresh_index(index, settings, list(profiles.values()))
     done = (
