@@ -5,27 +5,43 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import TypeAdapter
 from rich.console import Console
 
 from generator.drafts import Draft
-from generator.errors import DocumentError, GenerationError
+from generator.errors import CVJError, DocumentError, GenerationError
 from generator.evaluation.criteria import Criterion, load_rubric
 from generator.evaluation.report import render_html, render_terminal, stage_chart_svg
+from generator.evaluation.results import AssetScore, CriterionScore
 from generator.evaluation.rule_scorers import RuleResult, Subject
 from generator.evaluation.scoring import Evaluator
 from generator.evaluation.stage_fit import StageFit
 from generator.evaluation.suite import CaseResult, SuiteReport, run_suite, suite_drafter
-from generator.evaluation.suite_file import Case, Suite, load_suite, parse_suite
+from generator.evaluation.suite_assertions import (
+    ASSERTION_TAGS,
+    Assertion,
+    AssertionType,
+    ContainsAssertion,
+    CriterionAssertion,
+    LlmRubricAssertion,
+    MaxLengthAssertion,
+    NotContainsAssertion,
+    PassesAssertion,
+    ScoreMinAssertion,
+    StageFitAssertion,
+)
+from generator.evaluation.suite_file import SCHEMA_FILE, Case, Suite, load_suite, parse_suite, suite_json_schema
 from generator.settings import PROJECT_ROOT, Settings
 from generator.stages import STAGE_IDS
 from tests.test_chains import GOOD_POST
 
 DEFAULT_SUITE = PROJECT_ROOT / "eval" / "suites" / "default.yaml"
+SCHEMA = DEFAULT_SUITE.parent / SCHEMA_FILE
 COFFEE = "examples/harbor-lane-coffee.yaml"
 CLEAN = "Harbor Lane Coffee roasts every week in Portland. Follow us for one brewing tip a week."
 PUSHY = "Harbor Lane Coffee beans 20% off, buy now!"
@@ -257,6 +273,170 @@ def test_case_score_is_weighted_and_compared_with_the_threshold(evaluator: Evalu
     lenient = run_one(evaluator, *assertions, threshold=0.7)
     assert lenient.score == 0.75 and lenient.passed
     assert [a.reason for a in lenient.failing()] == ["does not contain 'Seattle'"]
+
+
+# --------------------------------------------------------------------------- the assertion classes
+
+ASSERTION = TypeAdapter(Assertion)
+
+
+def criterion_score(id: str, score: float | None, reason: str, scorer: str = "rule") -> CriterionScore:
+    return CriterionScore(id=id, name=id, scorer=scorer, weight=1, required=False, score=score, reason=reason)
+
+
+SCORED = AssetScore(
+    stage="aware",
+    score=0.7,
+    passed=True,
+    threshold=0.65,
+    stage_fit=StageFit(stage="aware", confidence=0.6, scores={"aware": 0.6, "engage": 0.3, "convert": 0.1}),
+    criteria=[
+        criterion_score("has_cta", 0.5, "one"),
+        criterion_score("voice", None, "judge off", scorer="judge"),
+        criterion_score("words", None, "no profile"),
+    ],
+)
+SUBJECT = Subject(stage="aware", text="Roasted every week in Portland.")
+
+
+class FailingJudge:
+    def score(self, criterion: Criterion, subject: Subject) -> RuleResult:
+        raise CVJError("the judge timed out")
+
+
+@pytest.mark.parametrize(
+    ("raw", "cls", "status", "reason", "measured"),
+    [
+        ({"type": "score-min", "value": 0.7}, ScoreMinAssertion, "pass", "rubric score 0.70 >= 0.7", 0.7),
+        ({"type": "score-min", "value": 0.71}, ScoreMinAssertion, "fail", "rubric score 0.70 < 0.71", 0.7),
+        ({"type": "passes"}, PassesAssertion, "pass", "rubric passes (0.70, needs 0.65)", 0.7),
+        ({"type": "passes", "value": False}, PassesAssertion, "fail", "rubric passes (0.70, needs 0.65)", 0.7),
+        ({"type": "criterion", "value": "has_cta"}, CriterionAssertion, "pass", "0.50 >= 0.5: one", 0.5),
+        ({"type": "criterion", "value": "has_cta", "threshold": 0.6}, CriterionAssertion, "fail", "0.50 < 0.6", 0.5),
+        ({"type": "criterion", "value": "voice"}, CriterionAssertion, "skip", "judge off", None),
+        ({"type": "criterion", "value": "words", "negate": True}, CriterionAssertion, "fail", "not scored", None),
+        ({"type": "criterion", "value": "nope"}, CriterionAssertion, "fail", "(it has: has_cta, voice, words)", None),
+        ({"type": "stage-fit", "value": "aware"}, StageFitAssertion, "pass", "reads as aware 60% (needs 40%;", 0.6),
+        ({"type": "stage-fit", "value": "engage"}, StageFitAssertion, "fail", "best: aware 60%", 0.3),
+        ({"type": "stage-fit", "value": "promote", "negate": True}, StageFitAssertion, "pass", "negated: fine", 0.0),
+        ({"type": "contains", "value": "portland"}, ContainsAssertion, "pass", "contains 'portland'", None),
+        ({"type": "not-contains", "value": "portland"}, NotContainsAssertion, "fail", "contains 'portland'", None),
+        ({"type": "not-contains", "value": "Seattle"}, NotContainsAssertion, "pass", "does not contain", None),
+        ({"type": "max-length", "value": 31}, MaxLengthAssertion, "pass", "31 characters (limit 31)", 31.0),
+        ({"type": "max-length", "value": 30}, MaxLengthAssertion, "fail", "31 characters (limit 30)", 31.0),
+        ({"type": "llm-rubric", "value": "Says where."}, LlmRubricAssertion, "skip", "judge off", None),
+    ],
+)
+def test_each_assertion_class_checks_itself(
+    evaluator: Evaluator, raw: dict[str, Any], cls: type, status: str, reason: str, measured: float | None
+) -> None:
+    assertion = ASSERTION.validate_python(raw)
+    assert type(assertion) is cls
+    result = assertion.check(SUBJECT, SCORED, evaluator)
+    assert (result.type, result.weight, result.negate) == (raw["type"], 1.0, raw.get("negate", False))
+    assert ("skip" if result.skipped else "pass" if result.passed else "fail") == status, result.reason
+    assert result.score == {"pass": 1.0, "fail": 0.0, "skip": None}[status]
+    assert reason in result.reason and result.measured == measured
+
+
+def test_llm_rubric_asks_the_judge_and_a_judge_error_fails_it(tmp_path: Path) -> None:
+    rubric = ASSERTION.validate_python({"type": "llm-rubric", "value": "  Says where.  ", "threshold": 0.7})
+    judge = StubJudge(0.75)
+    judged = rubric.check(SUBJECT, SCORED, Evaluator(settings=Settings(data_dir=tmp_path), judge=judge))  # type: ignore[arg-type]
+    assert (
+        judged.passed and judged.reason == "0.75 >= 0.7: stub judge on 'Says where.'" and judge.asked == ["Says where."]
+    )
+    failing = Evaluator(settings=Settings(data_dir=tmp_path), judge=FailingJudge())  # type: ignore[arg-type]
+    failed = rubric.check(SUBJECT, SCORED, failing)
+    assert not failed.passed and not failed.skipped and failed.reason == "judge failed: the judge timed out"
+
+
+def test_assertion_values_and_thresholds_are_typed_per_class() -> None:
+    def parse(**raw: Any) -> Any:
+        return ASSERTION.validate_python(raw)
+
+    assert get_args(AssertionType) == ASSERTION_TAGS  # the error for an unknown type lists exactly these
+    assert parse(type="criterion", value="x").threshold == 0.5
+    assert parse(type="stage-fit", value=" Engage ").model_dump() == {
+        "type": "stage-fit", "value": "engage", "weight": 1.0, "negate": False, "threshold": 0.4,
+    }  # fmt: skip
+    assert parse(type="llm-rubric", value="x", threshold=None).threshold == 0.5  # null: the default
+    assert parse(type="passes").value is True and parse(type="passes", value=None).value is True
+    assert parse(type="passes", threshold=None).value is True
+    length = parse(type="max-length", value=10.0)
+    assert length.value == 10 and isinstance(length.value, int)
+    assert isinstance(parse(type="score-min", value=1).value, int)  # a YAML 1 stays 1 in the results
+
+
+@pytest.mark.parametrize(
+    ("assertion", "message"),
+    [
+        (
+            {"type": "equals", "value": 1},
+            "assert[0].type: Input should be 'score-min', 'passes', 'criterion', 'stage-fit', 'contains', "
+            "'not-contains', 'max-length' or 'llm-rubric'",
+        ),
+        ({"type": ["contains"]}, "assert[0].type: Input should be 'score-min', 'passes'"),
+        ({"value": "x"}, "assert[0].type: Field required"),
+        ("contains", "assert[0]: an assertion is a mapping such as {type: contains, value: ...}, got 'contains'"),
+        ({"type": "criterion", "value": 3}, "assert[0].value: 'criterion' needs a criterion id as its value, got 3"),
+        ({"type": "passes", "colour": 1}, "assert[0].colour: Extra inputs are not permitted"),
+        ({"type": "stage-fit", "value": "x", "threshold": 2}, "assert[0].threshold: Input should be less than or"),
+        ({"type": "stage-fit", "value": "nowhere"}, "assert[0].value: Unknown stage 'nowhere'. Choose one of"),
+        ({"type": "passes", "value": "yes"}, "assert[0].value: 'passes' needs value true or false, got 'yes'"),
+        ({"type": "score-min", "value": True}, "assert[0].value: 'score-min' needs a value between 0 and 1"),
+        ({"type": "max-length", "value": float("inf")}, "assert[0].value: 'max-length' needs a whole number"),
+        ({"type": "max-length", "value": float("nan")}, "assert[0].value: 'max-length' needs a whole number"),
+        (
+            {"type": "passes", "threshold": 0.5},
+            "assert[0]: 'passes' takes no threshold (only criterion, llm-rubric, stage-fit do); put the limit in value",
+        ),
+    ],
+)
+def test_assertion_errors_point_at_the_field_and_say_what_fits(assertion: Any, message: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        parse_suite(
+            {"cases": [{"description": "bad one", "vars": {"stage": "aware", "text": "x"}, "assert": [assertion]}]}
+        )
+    assert f'cases[0] "bad one".{message}' in info.value.message
+    assert not any(f".{tag}." in info.value.message for tag in ASSERTION_TAGS)  # the union's tag is not a field
+
+
+# --------------------------------------------------------------------------- the JSON schema for editors
+
+
+def test_committed_suite_schema_is_current() -> None:
+    assert json.loads(SCHEMA.read_text(encoding="utf-8")) == suite_json_schema(), (
+        f"{SCHEMA} is stale: regenerate it with "
+        "`.venv/bin/python -m generator.evaluation.suite_file > eval/suites/suite.schema.json`"
+    )
+
+
+def test_default_suite_points_editors_at_the_schema() -> None:
+    first_line = DEFAULT_SUITE.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line == f"# yaml-language-server: $schema={SCHEMA_FILE}"
+
+
+def test_schema_accepts_the_shipped_suites_and_rejects_bad_assertions() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    suites = sorted(SCHEMA.parent.glob("*.y*ml"))
+    assert DEFAULT_SUITE in suites and SCHEMA not in suites
+    bad: list[dict[str, Any]] = [
+        {"type": "equals", "value": 1},
+        {"type": "contains", "value": "x", "threshold": 0.5},
+        {"type": "max-length", "value": "long"},
+        {"type": "score-min", "value": 2},
+        {"type": "criterion"},
+        {"type": "passes", "colour": 1},
+    ]
+    for draft in (jsonschema.Draft7Validator, jsonschema.Draft202012Validator):  # editors mostly speak draft-07
+        validator = draft(suite_json_schema())
+        for path in suites:
+            load_suite(path)
+            errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))]
+            assert errors == [], (draft.__name__, path.name)
+        for assertion in bad:
+            assert not validator.is_valid({"cases": [fixed_case(assertion)]}), (draft.__name__, assertion)
 
 
 # --------------------------------------------------------------------------- drafting, errors and skips

@@ -15,29 +15,14 @@ from pydantic import BaseModel, Field
 from generator.chains import draft as draft_asset
 from generator.drafts import Draft
 from generator.errors import CVJError, DocumentError, GenerationError
-from generator.evaluation.criteria import Criterion
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import AssetScore, Evaluator
-from generator.evaluation.suite_file import Assertion, Case, Suite
+from generator.evaluation.suite_assertions import AssertionResult  # also imported from here (report.py)
+from generator.evaluation.suite_file import Case, Suite
 from generator.profile import BusinessProfile, load_profile
 from generator.stages import STAGE_IDS
 
-JUDGE_OFF = "judge off"
-
-
 # --------------------------------------------------------------------------- results
-
-
-class AssertionResult(BaseModel):
-    type: str
-    value: bool | int | float | str | None
-    passed: bool
-    skipped: bool = False
-    score: float | None = Field(description="1 passed, 0 failed, None skipped (does not count)")
-    weight: float = 1.0
-    negate: bool = False
-    measured: float | None = Field(default=None, description="What was measured: a score, probability or length")
-    reason: str
 
 
 class CaseResult(BaseModel):
@@ -103,127 +88,6 @@ def suite_drafter(*, model: Any, index: Any, settings: Any, base_dir: Path) -> D
     return draft_case
 
 
-def _fail(a: Assertion, reason: str, measured: float | None = None) -> AssertionResult:
-    """Could not be measured: fails whether or not the assertion is negated."""
-    return AssertionResult(
-        type=a.type,
-        value=a.value,
-        passed=False,
-        score=0.0,
-        weight=a.weight,
-        negate=a.negate,
-        measured=measured,
-        reason=reason,
-    )
-
-
-def _skip(a: Assertion, reason: str) -> AssertionResult:
-    return AssertionResult(
-        type=a.type,
-        value=a.value,
-        passed=False,
-        skipped=True,
-        score=None,
-        weight=a.weight,
-        negate=a.negate,
-        reason=reason,
-    )
-
-
-def _verdict(a: Assertion, ok: bool, reason: str, measured: float | None = None) -> AssertionResult:
-    passed = ok != a.negate
-    if a.negate:
-        reason = f"{reason} (negated: {'fine' if passed else 'should not hold'})"
-    return AssertionResult(
-        type=a.type,
-        value=a.value,
-        passed=passed,
-        score=1.0 if passed else 0.0,
-        weight=a.weight,
-        negate=a.negate,
-        measured=measured,
-        reason=reason,
-    )
-
-
-def _rubric_criterion(a: Assertion, scored: AssetScore) -> AssertionResult:
-    found = next((c for c in scored.criteria if c.id == a.value), None)
-    if found is None:
-        ids = ", ".join(c.id for c in scored.criteria)
-        return _fail(a, f"no criterion '{a.value}' in the {scored.stage} rubric (it has: {ids})")
-    if found.score is None:
-        if found.reason == JUDGE_OFF:
-            return _skip(a, JUDGE_OFF)
-        return _fail(a, f"not scored: {found.reason}")
-    t = a.resolved_threshold
-    sign = ">=" if found.score >= t else "<"
-    return _verdict(a, found.score >= t, f"{found.score:.2f} {sign} {t:g}: {found.reason}", found.score)
-
-
-def _llm_rubric(a: Assertion, subject: Subject, evaluator: Evaluator) -> AssertionResult:
-    if evaluator.judge is None:
-        return _skip(a, JUDGE_OFF)
-    requirement = str(a.value).strip()
-    criterion = Criterion(
-        id="llm_rubric",
-        name=requirement[:80],
-        weight=1,
-        scorer="judge",
-        description=requirement,
-        steps=[
-            "Restate the requirement in your own words.",
-            "Find the parts of the text that meet or miss it.",
-            "Score how fully the text meets the requirement.",
-        ],
-    )
-    try:
-        result = evaluator.judge.score(criterion, subject)
-    except CVJError as exc:
-        return _fail(a, f"judge failed: {exc.message[:160]}")
-    t = a.resolved_threshold
-    return _verdict(
-        a,
-        result.score >= t,
-        f"{result.score:.2f} {'>=' if result.score >= t else '<'} {t:g}: {result.reason}",
-        result.score,
-    )
-
-
-def check_assertion(a: Assertion, subject: Subject, scored: AssetScore, evaluator: Evaluator) -> AssertionResult:
-    """One assertion on a scored subject."""
-    text = subject.text
-    if a.type == "score-min":
-        minimum = float(a.value)  # type: ignore[arg-type]
-        ok = scored.score >= minimum
-        return _verdict(a, ok, f"rubric score {scored.score:.2f} {'>=' if ok else '<'} {minimum:g}", scored.score)
-    if a.type == "passes":
-        verdict = "passes" if scored.passed else "fails"
-        return _verdict(
-            a,
-            scored.passed == a.value,
-            f"rubric {verdict} ({scored.score:.2f}, needs {scored.threshold:g})",
-            scored.score,
-        )
-    if a.type == "criterion":
-        return _rubric_criterion(a, scored)
-    if a.type == "stage-fit":
-        fit = scored.stage_fit
-        if fit is None:
-            return _fail(a, "no classifier")
-        p, t = fit.scores.get(str(a.value), 0.0), a.resolved_threshold
-        reason = f"reads as {a.value} {p:.0%} (needs {t:.0%}; best: {fit.stage} {fit.confidence:.0%})"
-        return _verdict(a, p >= t, reason, p)
-    if a.type in {"contains", "not-contains"}:
-        needle = str(a.value)
-        found = needle.lower() in text.lower()
-        reason = f"{'contains' if found else 'does not contain'} '{needle}'"
-        return _verdict(a, found == (a.type == "contains"), reason)
-    if a.type == "max-length":
-        length, limit = len(text), int(a.value)  # type: ignore[arg-type]
-        return _verdict(a, length <= limit, f"{length} characters (limit {limit})", float(length))
-    return _llm_rubric(a, subject, evaluator)
-
-
 def _case_score(results: list[AssertionResult]) -> float:
     counted = [r for r in results if r.score is not None]
     total = sum(r.weight for r in counted)
@@ -278,7 +142,7 @@ def run_case(
     subject = Subject(stage=case.vars.stage, text=result.text, business=result.business, profile=profile, asset=asset)
     try:
         scored = evaluator.score(subject)
-        checks = [check_assertion(a, subject, scored, evaluator) for a in case.assertions]
+        checks = [a.check(subject, scored, evaluator) for a in case.assertions]
     except CVJError as exc:
         return done(error=exc.message)
     if all(c.skipped for c in checks):

@@ -5,26 +5,14 @@ fixed ``text`` that is scored as is. Each case is scored on its stage's rubric, 
 assertions are checked; the case passes when the weighted share of assertions that pass reaches
 its threshold (``defaults.threshold``, 1.0 = every assertion must pass).
 
-Assertion types::
-
-    score-min      value: the minimum rubric score (0-1)
-    passes         value: true/false, what the rubric's verdict must be (default true)
-    criterion      value: a criterion id of the stage's rubric; its score >= threshold (default 0.5)
-    stage-fit      value: a stage id; the classifier's probability for it >= threshold (default 0.4)
-    contains       value: a case-insensitive substring the text must contain
-    not-contains   value: a case-insensitive substring the text must not contain
-    max-length     value: the most characters the text may have
-    llm-rubric     value: a plain-language requirement, judged like a rubric criterion (threshold 0.5)
-
-``weight`` (default 1) weighs an assertion in the case score; ``negate: true`` flips pass and fail.
-An assertion that cannot be measured (no classifier, a criterion that does not apply) fails either
-way; one that needs the judge while the judge is off is skipped and does not count.
+The assertion types, each a class with its own fields and check, are in ``suite_assertions``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,14 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from generator.assets import resolve_asset_type
 from generator.drafts import DraftRequest
 from generator.errors import DocumentError, UnknownStageError
+from generator.evaluation.suite_assertions import ASSERTION_TAGS, Assertion
 from generator.stages import StageId, parse_stage_id
 from generator.validation import Location, dotted, validate_mapping
 
-AssertionType = Literal[
-    "score-min", "passes", "criterion", "stage-fit", "contains", "not-contains", "max-length", "llm-rubric"
-]
-DEFAULT_THRESHOLDS: dict[str, float] = {"criterion": 0.5, "stage-fit": 0.4, "llm-rubric": 0.5}
 MAX_SUITE_BYTES = 1024 * 1024
+SCHEMA_FILE = "suite.schema.json"  # next to the suites; default.yaml points editors at it
 
 
 class _Strict(BaseModel):
@@ -51,52 +37,6 @@ def _stage(value: object) -> object:
         return parse_stage_id(value) if isinstance(value, str) else value
     except UnknownStageError as exc:
         raise ValueError(exc.message) from None
-
-
-class Assertion(_Strict):
-    """One check on a case's text or its rubric score."""
-
-    type: AssertionType
-    value: bool | int | float | str | None = None
-    threshold: float | None = Field(default=None, ge=0, le=1)
-    weight: float = Field(default=1.0, gt=0)
-    negate: bool = False
-
-    @model_validator(mode="after")
-    def _value_fits_type(self) -> Assertion:
-        kind, value = self.type, self.value
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if kind == "score-min" and not (number and 0 <= float(value) <= 1):  # type: ignore[arg-type]
-            raise ValueError(f"'score-min' needs a value between 0 and 1 (the minimum rubric score), got {value!r}")
-        if kind == "passes":
-            if value is None:
-                self.value = True
-            elif not isinstance(value, bool):
-                raise ValueError(f"'passes' needs value true or false, got {value!r}")
-        if kind == "max-length":
-            if not (number and float(value) == int(value) and int(value) > 0):  # type: ignore[arg-type]
-                raise ValueError(f"'max-length' needs a whole number of characters above 0, got {value!r}")
-            self.value = int(value)  # type: ignore[arg-type]
-        if kind in {"criterion", "contains", "not-contains", "llm-rubric", "stage-fit"} and not (
-            isinstance(value, str) and value.strip()
-        ):
-            what = {
-                "criterion": "a criterion id",
-                "stage-fit": "a stage id",
-                "llm-rubric": "a requirement in plain words",
-            }.get(kind, "the text to look for")
-            raise ValueError(f"'{kind}' needs {what} as its value, got {value!r}")
-        if kind == "stage-fit":
-            self.value = _stage(value)
-        if self.threshold is not None and kind not in DEFAULT_THRESHOLDS:
-            raise ValueError(
-                f"'{kind}' takes no threshold (only {', '.join(sorted(DEFAULT_THRESHOLDS))} do); put the limit in value"
-            )
-        return self
-
-    @property
-    def resolved_threshold(self) -> float:
-        return self.threshold if self.threshold is not None else DEFAULT_THRESHOLDS.get(self.type, 0.0)
 
 
 class CaseVars(_Strict):
@@ -161,10 +101,14 @@ class Case(_Strict):
 
 
 class SuiteDefaults(_Strict):
+    """What every case gets unless it says otherwise."""
+
     threshold: float = Field(default=1.0, ge=0, le=1)
 
 
 class Suite(_Strict):
+    """An eval suite (`cvj eval run --suite FILE`): cases of vars and assertions, in promptfoo's shape."""
+
     description: str = ""
     defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
     cases: list[Case] = Field(min_length=1)
@@ -179,8 +123,18 @@ class Suite(_Strict):
         return self
 
 
+def _without_tags(loc: Location) -> Location:
+    """Drop the union tag pydantic puts after an assertion's index: 'assert[0].criterion.value' -> 'assert[0].value'."""
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] == "assert" and isinstance(loc[i - 1], int) and part in ASSERTION_TAGS)
+    )
+
+
 def _where(loc: Location, data: object) -> str:
     """'cases[3] "Lead magnet ...".assert[0].value': the case's description helps find it in a long file."""
+    loc = _without_tags(loc)
     path = dotted(loc)
     if len(loc) > 1 and loc[0] == "cases" and isinstance(loc[1], int) and isinstance(data, dict):
         cases = data.get("cases")
@@ -209,3 +163,17 @@ def load_suite(path: str | Path) -> Suite:
     except yaml.YAMLError as exc:
         raise DocumentError(f"{path} is not valid YAML: {exc}") from None
     return parse_suite(data, source=str(path))
+
+
+def suite_json_schema() -> dict[str, Any]:
+    """The JSON schema of a suite file as written (``assert``, not ``assertions``), so editors check it as people type.
+
+    It names no ``$schema``: yaml-language-server knows draft-07 and warns on 2020-12, and what pydantic writes
+    means the same under both. eval/suites/suite.schema.json is this, committed; after changing the suite models,
+    regenerate it with ``.venv/bin/python -m generator.evaluation.suite_file > eval/suites/suite.schema.json``.
+    """
+    return Suite.model_json_schema(by_alias=True, mode="validation")
+
+
+if __name__ == "__main__":
+    print(json.dumps(suite_json_schema(), indent=2, ensure_ascii=False))
