@@ -31,8 +31,9 @@ demo: setup ## Index the knowledge and draft the whole journey kit for an exampl
 	$(BIN)/cvj index --profile $(PROFILE)
 	$(BIN)/cvj kit --profile $(PROFILE) --out kits || echo "Some assets could not be drafted or failed the eval (see above); the whole kit is written."
 
-test: setup ## The whole test suite: unit tests, then end-to-end tests on the real local stack
+test: setup ## The whole test suite: lint and types, unit tests, then end-to-end tests on the real local stack
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 unit: setup
@@ -41,9 +42,10 @@ unit: setup
 e2e: setup
 	$(BIN)/pytest -m e2e
 
-lint: setup
+lint: setup ## ruff (lint and format) and mypy (the configured files: the library, UI, benchmarks, tests, scripts)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -20,9 +20,9 @@ from generator.llm import build_chat_model
 from generator.local_llm import running_server
 from generator.profile import load_profile
 from generator.runtime import evaluator_for
-from generator.settings import PROJECT_ROOT, Settings
+from generator.settings import Provider, Settings
 
-PROFILE = PROJECT_ROOT / "examples" / "harbor-lane-coffee.yaml"
+PROFILE = Settings().examples_dir / "harbor-lane-coffee.yaml"
 CANDIDATES = 3
 _PREFIX = re.compile(r"Llama\.generate: (\d+) prefix-match hit, remaining (\d+) prompt tokens to eval")
 COLUMNS = ["kit", "assets drafted", "passed", "model calls", "input tokens / asset", "prefill reused",
@@ -39,7 +39,7 @@ def prefill(log: Path, start: int) -> tuple[int, int]:
 def main() -> None:
     profile = load_profile(PROFILE)
     with tempfile.TemporaryDirectory(prefix="cvj-bench-grounded-") as tmp:
-        settings = Settings(provider="local", data_dir=Path(tmp) / "data", llm_cache=False)
+        settings = Settings(provider=Provider.LOCAL, data_dir=Path(tmp) / "data", llm_cache=False)
         evaluator = evaluator_for(settings)
         log = settings.data_dir / "llm-server.log"
         rows: list[tuple[str, KitReport, int, int, float]] = []

@@ -36,9 +36,9 @@ from generator.kit import KitItem, KitOptions, chain_heights, critical_path, pla
 from generator.kit_models import KitReport
 from generator.llm import KitChatOpenAI, build_chat_model, response_format
 from generator.profile import BusinessProfile, load_profile
-from generator.settings import PROJECT_ROOT, Settings
+from generator.settings import Provider, Settings
 
-PROFILE = PROJECT_ROOT / "examples" / "harbor-lane-coffee.yaml"
+PROFILE = Settings().examples_dir / "harbor-lane-coffee.yaml"
 LATENCY_S = 0.5  # simulated server latency for the orchestration table
 CONCURRENCIES = (1, 2, 4, 8)
 WIDE_VARIANTS = 3
@@ -64,7 +64,12 @@ LOCAL_COLUMNS = [
 def sim_settings(base_url: str, data_dir: Path) -> Settings:
     """Settings for the simulated server: no response cache and no retries, so every asset is one real call."""
     return Settings(
-        provider="openai-compatible", base_url=base_url, model="sim", data_dir=data_dir, llm_cache=False, max_retries=0
+        provider=Provider.OPENAI_COMPATIBLE,
+        base_url=base_url,
+        model="sim",
+        data_dir=data_dir,
+        llm_cache=False,
+        max_retries=0,
     )
 
 
@@ -244,7 +249,7 @@ def bare_tokens_per_second(base_url: str, settings: Settings) -> tuple[float, in
 
 def bench_local(profile: BusinessProfile, tmp: Path) -> None:
     """Print the real-model table: bare server tokens/s vs a 2-asset kit's, and the full kit extrapolated."""
-    settings = Settings(provider="local", data_dir=tmp / "local-data", llm_cache=False)
+    settings = Settings(provider=Provider.LOCAL, data_dir=tmp / "local-data", llm_cache=False)
     host = machine()
     started_at = time.perf_counter()
     state, _ = local_llm.start(settings)

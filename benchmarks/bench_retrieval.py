@@ -20,6 +20,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def bench_ingestion(settings: Settings, index: KnowledgeIndex, docs: list[Docume
         seconds, vectors = timed(lambda: bare(texts))
         bare_times.append(seconds)
         target = fresh_index(settings, index, f"ingest-{run}")
-        seconds, added = timed(lambda target=target: target.add(docs))
+        seconds, added = timed(partial(target.add, docs))
         add_times.append(seconds)
         assert added == len(docs), f"expected {len(docs)} new chunks, got {added}"
 
@@ -155,7 +156,7 @@ def bench_queries(settings: Settings, index: KnowledgeIndex, docs: list[Document
     rows = []
     for n in SIZES:
         target = fresh_index(settings, index, f"query-{n}")
-        build, _ = timed(lambda target=target, n=n: fill(target.collection, docs, vectors, n, seed=n))
+        build, _ = timed(partial(fill, target.collection, docs, vectors, n, seed=n))
         console.print(f"[dim]{n:,} synthetic chunks added in {build:.1f} s[/dim]")
         assert target.count() == n
         paths = [

@@ -4,30 +4,40 @@ Every string has a ``maxLength`` and every list a ``maxItems``: a grammar-constr
 then cannot ramble past them, and a capable model is told the shape it must return.
 """
 
+from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+    create_model,
+    model_validator,
+)
+from pydantic_core import CoreSchema
 
 from generator.errors import UnknownStageError
-from generator.settings import PROJECT_ROOT
+from generator.settings import load_settings
 from generator.stages import StageId, parse_stage_id
 
-CHANNELS_FILE = PROJECT_ROOT / "knowledge" / "channels.yaml"
 Channel = Literal["facebook", "instagram", "linkedin", "x"]
 
 
 @cache
 def channel_limits() -> dict[str, int]:
     """Characters allowed per social channel, from knowledge/channels.yaml."""
-    data = yaml.safe_load(CHANNELS_FILE.read_text(encoding="utf-8"))
+    data = yaml.safe_load((load_settings().knowledge_dir / "channels.yaml").read_text(encoding="utf-8"))
     return {str(k): int(v["max_chars"]) for k, v in data.items()}
 
 
-def Text(max_length: int) -> type[str]:
-    """A non-empty, stripped string with a length cap."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]  # type: ignore[return-value]
+def Text(max_length: int) -> StringConstraints:
+    """A non-empty, stripped string with a length cap: ``Annotated[str, Text(120)]``."""
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
 def _drop_blank_items(value: object) -> object:
@@ -40,13 +50,26 @@ def _clamp_duration(value: object) -> object:
     return min(max(value, 10), 180) if isinstance(value, int) else value
 
 
-def Items(max_length: int, max_items: int, min_items: int = 1) -> object:
-    """A bounded list of short texts; blank items are dropped before the bounds are checked."""
-    return Annotated[
-        list[Text(max_length)],  # type: ignore[valid-type]
-        BeforeValidator(_drop_blank_items),
-        Field(min_length=min_items, max_length=max_items),
-    ]
+@dataclass(frozen=True)
+class Items:
+    """A bounded list of short texts: ``Annotated[list[str], Items(max_length, max_items, min_items)]``.
+
+    Each item is a ``Text(max_length)``; blank items are dropped before the bounds are checked.
+    """
+
+    max_length: int
+    max_items: int
+    min_items: int = 1
+
+    def __get_pydantic_core_schema__(self, source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # The item bound lives inside the list type, which plain metadata on ``list[str]`` cannot reach:
+        # the schema is generated for the fully bounded type instead.
+        bounded = Annotated[
+            list[Annotated[str, Text(self.max_length)]],
+            BeforeValidator(_drop_blank_items),
+            Field(min_length=self.min_items, max_length=self.max_items),
+        ]
+        return handler.generate_schema(bounded)
 
 
 class Asset(BaseModel):
@@ -81,10 +104,10 @@ class SocialPost(Asset):
     label = "Awareness social post"
 
     channel: Channel = Field(description="facebook, instagram, linkedin or x")
-    hook: Text(120) = Field(description="The first line that stops the scroll")
-    body: Text(2000) = Field(description="The post: informs or entertains; no purchase ask")
-    call_to_action: Text(100) = Field(description="A soft next step: follow, read, watch, save")
-    hashtags: Items(40, 5, 0) = Field(default_factory=list)
+    hook: Annotated[str, Text(120)] = Field(description="The first line that stops the scroll")
+    body: Annotated[str, Text(2000)] = Field(description="The post: informs or entertains; no purchase ask")
+    call_to_action: Annotated[str, Text(100)] = Field(description="A soft next step: follow, read, watch, save")
+    hashtags: Annotated[list[str], Items(40, 5, 0)] = Field(default_factory=list)
 
     def published_text(self) -> str:
         return "\n\n".join([self.hook, self.body, self.call_to_action, " ".join(self.hashtags)]).strip()
@@ -105,14 +128,19 @@ class SocialPost(Asset):
         limit = channel_limits()[channel]
         hook, cta = min(120, limit // 5), min(100, limit // 7)
         body = max(60, limit - hook - cta - 3 * 16 - 6)
-        return create_model(  # type: ignore[call-overload, no-any-return]
+        # A Literal of a value known only at run time: a real type to pydantic, not a static type to mypy.
+        only_this_channel: Any = Literal[channel]
+        return create_model(
             f"SocialPost_{channel}",
             __base__=cls,
-            channel=(Literal[channel], Field(description=f"always '{channel}'")),  # type: ignore[valid-type]
-            hook=(Text(hook), Field(description="The first line that stops the scroll")),
-            body=(Text(body), Field(description="The post: informs or entertains; no purchase ask")),
-            call_to_action=(Text(cta), Field(description="A soft next step: follow, read, watch, save")),
-            hashtags=(Items(15, 3, 0), Field(default_factory=list)),
+            channel=(only_this_channel, Field(description=f"always '{channel}'")),
+            hook=(Annotated[str, Text(hook)], Field(description="The first line that stops the scroll")),
+            body=(Annotated[str, Text(body)], Field(description="The post: informs or entertains; no purchase ask")),
+            call_to_action=(
+                Annotated[str, Text(cta)],
+                Field(description="A soft next step: follow, read, watch, save"),
+            ),
+            hashtags=(Annotated[list[str], Items(15, 3, 0)], Field(default_factory=list)),
         )
 
 
@@ -121,10 +149,10 @@ class SearchAd(Asset):
     stage = "aware"
     label = "Google search ad"
 
-    keywords: Items(60, 8) = Field(description="Search terms the ad should show for")
-    headlines: Items(30, 5, 3) = Field(description="Up to 30 characters each")
-    descriptions: Items(90, 3, 2) = Field(description="Up to 90 characters each")
-    display_path: Text(30) = Field(description="e.g. coffee/beginners")
+    keywords: Annotated[list[str], Items(60, 8)] = Field(description="Search terms the ad should show for")
+    headlines: Annotated[list[str], Items(30, 5, 3)] = Field(description="Up to 30 characters each")
+    descriptions: Annotated[list[str], Items(90, 3, 2)] = Field(description="Up to 90 characters each")
+    display_path: Annotated[str, Text(30)] = Field(description="e.g. coffee/beginners")
 
 
 class ContentIdea(Asset):
@@ -132,11 +160,11 @@ class ContentIdea(Asset):
     stage = "aware"
     label = "Blog or video idea"
 
-    format: Text(40) = Field(description="blog post or short video")
-    title: Text(100)
-    hook: Text(200) = Field(description="The opening line or first three seconds")
-    key_points: Items(200, 5)
-    why_strangers_care: Text(300)
+    format: Annotated[str, Text(40)] = Field(description="blog post or short video")
+    title: Annotated[str, Text(100)]
+    hook: Annotated[str, Text(200)] = Field(description="The opening line or first three seconds")
+    key_points: Annotated[list[str], Items(200, 5)]
+    why_strangers_care: Annotated[str, Text(300)]
 
 
 class NewsletterIssue(Asset):
@@ -144,11 +172,11 @@ class NewsletterIssue(Asset):
     stage = "engage"
     label = "Engagement newsletter issue"
 
-    subject_line: Text(90)
-    preview_text: Text(140)
-    opening: Text(400) = Field(description="A friendly opening that speaks to the reader")
-    main_points: Items(300, 5) = Field(description="The useful content: tips, story, how-to")
-    question_for_reader: Text(200) = Field(description="Invites a reply or comment")
+    subject_line: Annotated[str, Text(90)]
+    preview_text: Annotated[str, Text(140)]
+    opening: Annotated[str, Text(400)] = Field(description="A friendly opening that speaks to the reader")
+    main_points: Annotated[list[str], Items(300, 5)] = Field(description="The useful content: tips, story, how-to")
+    question_for_reader: Annotated[str, Text(200)] = Field(description="Invites a reply or comment")
 
 
 class ArticleOutline(Asset):
@@ -156,11 +184,11 @@ class ArticleOutline(Asset):
     stage = "engage"
     label = "Article outline"
 
-    title: Text(120)
-    angle: Text(250) = Field(description="Why this matters to the reader now")
-    sections: Items(200, 7) = Field(description="Section headings with one line each")
-    takeaway: Text(250)
-    invitation: Text(200) = Field(description="Invites a comment, reply or share")
+    title: Annotated[str, Text(120)]
+    angle: Annotated[str, Text(250)] = Field(description="Why this matters to the reader now")
+    sections: Annotated[list[str], Items(200, 7)] = Field(description="Section headings with one line each")
+    takeaway: Annotated[str, Text(250)]
+    invitation: Annotated[str, Text(200)] = Field(description="Invites a comment, reply or share")
 
 
 class VideoScript(Asset):
@@ -168,10 +196,10 @@ class VideoScript(Asset):
     stage = "engage"
     label = "Short video script"
 
-    title: Text(100)
-    hook: Text(150) = Field(description="The first three seconds")
-    scenes: Items(250, 6) = Field(description="What is seen and said, scene by scene")
-    closing_line: Text(200) = Field(description="Invites a comment or follow")
+    title: Annotated[str, Text(100)]
+    hook: Annotated[str, Text(150)] = Field(description="The first three seconds")
+    scenes: Annotated[list[str], Items(250, 6)] = Field(description="What is seen and said, scene by scene")
+    closing_line: Annotated[str, Text(200)] = Field(description="Invites a comment or follow")
     duration_seconds: Annotated[int, BeforeValidator(_clamp_duration)] = Field(ge=10, le=180)
 
 
@@ -180,10 +208,10 @@ class CommunityPost(Asset):
     stage = "engage"
     label = "Community post or poll"
 
-    post: Text(600)
-    poll_question: Text(150)
-    poll_options: Items(60, 5, 2)
-    follow_up_comment: Text(300) = Field(description="What the business posts after votes come in")
+    post: Annotated[str, Text(600)]
+    poll_question: Annotated[str, Text(150)]
+    poll_options: Annotated[list[str], Items(60, 5, 2)]
+    follow_up_comment: Annotated[str, Text(300)] = Field(description="What the business posts after votes come in")
 
 
 class LeadMagnet(Asset):
@@ -191,15 +219,17 @@ class LeadMagnet(Asset):
     stage = "subscribe"
     label = "Lead magnet and opt-in page"
 
-    title: Text(100)
-    format: Text(60) = Field(description="checklist, cheat sheet, template, quiz, video, mini-course...")
-    problem: Text(250) = Field(description="The one specific problem it solves")
-    promise: Text(200) = Field(description="The one big result the reader gets")
-    outline: Items(150, 7)
-    optin_headline: Text(120)
-    optin_bullets: Items(150, 5)
-    form_cta: Text(50) = Field(description="The button text on the form")
-    thank_you_message: Text(300)
+    title: Annotated[str, Text(100)]
+    format: Annotated[str, Text(60)] = Field(
+        description="checklist, cheat sheet, template, quiz, video, mini-course..."
+    )
+    problem: Annotated[str, Text(250)] = Field(description="The one specific problem it solves")
+    promise: Annotated[str, Text(200)] = Field(description="The one big result the reader gets")
+    outline: Annotated[list[str], Items(150, 7)]
+    optin_headline: Annotated[str, Text(120)]
+    optin_bullets: Annotated[list[str], Items(150, 5)]
+    form_cta: Annotated[str, Text(50)] = Field(description="The button text on the form")
+    thank_you_message: Annotated[str, Text(300)]
 
 
 class EntryOffer(Asset):
@@ -207,14 +237,14 @@ class EntryOffer(Asset):
     stage = "convert"
     label = "Entry-point offer"
 
-    name: Text(100)
-    whats_included: Items(150, 6)
+    name: Annotated[str, Text(100)]
+    whats_included: Annotated[list[str], Items(150, 6)]
     price: float = Field(ge=0, description="Low next to the core offer; 0 if it costs only time")
-    time_commitment: Text(100)
-    value_framing: Text(300) = Field(description="Why it is worth far more than it costs")
-    risk_reducer: Text(200) = Field(description="Guarantee or promise that removes the risk")
-    sales_copy: Text(900)
-    call_to_action: Text(80)
+    time_commitment: Annotated[str, Text(100)]
+    value_framing: Annotated[str, Text(300)] = Field(description="Why it is worth far more than it costs")
+    risk_reducer: Annotated[str, Text(200)] = Field(description="Guarantee or promise that removes the risk")
+    sales_copy: Annotated[str, Text(900)]
+    call_to_action: Annotated[str, Text(80)]
 
 
 class OnboardingWow(Asset):
@@ -222,10 +252,10 @@ class OnboardingWow(Asset):
     stage = "excite"
     label = "Onboarding wow"
 
-    welcome_message: Text(600)
-    quick_start_steps: Items(200, 5)
-    first_quick_win: Text(300) = Field(description="The first result they can get today")
-    bonus_or_surprise: Text(300) = Field(description="Something extra they did not expect")
+    welcome_message: Annotated[str, Text(600)]
+    quick_start_steps: Annotated[list[str], Items(200, 5)]
+    first_quick_win: Annotated[str, Text(300)] = Field(description="The first result they can get today")
+    bonus_or_surprise: Annotated[str, Text(300)] = Field(description="Something extra they did not expect")
 
 
 class AscensionOffer(Asset):
@@ -233,14 +263,14 @@ class AscensionOffer(Asset):
     stage = "ascend"
     label = "Core offer or upsell"
 
-    offer_name: Text(100)
+    offer_name: Annotated[str, Text(100)]
     ladder_position: Literal["core offer", "upsell", "bundle", "subscription"]
     price: float = Field(ge=0)
-    why_now: Text(300)
-    price_anchor: Text(250) = Field(description="What it compares to, so the price feels right")
-    email_subject: Text(90)
-    email_body: Text(1000)
-    page_copy: Text(1200) = Field(description="Offer page: headline, benefits, price, call to action")
+    why_now: Annotated[str, Text(300)]
+    price_anchor: Annotated[str, Text(250)] = Field(description="What it compares to, so the price feels right")
+    email_subject: Annotated[str, Text(90)]
+    email_body: Annotated[str, Text(1000)]
+    page_copy: Annotated[str, Text(1200)] = Field(description="Offer page: headline, benefits, price, call to action")
 
 
 class ReviewRequest(Asset):
@@ -248,12 +278,12 @@ class ReviewRequest(Asset):
     stage = "advocate"
     label = "Review and testimonial request"
 
-    timing: Text(200) = Field(description="When to ask, relative to the customer's win")
-    channel: Text(60) = Field(description="email, SMS, in person, in app...")
-    review_site: Text(60) = Field(description="Where the review should go")
-    the_ask: Text(200) = Field(description="The one specific thing asked, in one sentence")
-    message: Text(700)
-    ugc_prompt: Text(250) = Field(description="A prompt that makes sharing a photo or story easy")
+    timing: Annotated[str, Text(200)] = Field(description="When to ask, relative to the customer's win")
+    channel: Annotated[str, Text(60)] = Field(description="email, SMS, in person, in app...")
+    review_site: Annotated[str, Text(60)] = Field(description="Where the review should go")
+    the_ask: Annotated[str, Text(200)] = Field(description="The one specific thing asked, in one sentence")
+    message: Annotated[str, Text(700)]
+    ugc_prompt: Annotated[str, Text(250)] = Field(description="A prompt that makes sharing a photo or story easy")
 
 
 class ReferralProgram(Asset):
@@ -261,14 +291,14 @@ class ReferralProgram(Asset):
     stage = "promote"
     label = "Referral program"
 
-    program_name: Text(80)
+    program_name: Annotated[str, Text(80)]
     mechanism: Literal["give-get", "commission", "tiered", "points"]
-    sharer_reward: Text(150)
-    friend_reward: Text(150)
-    rules: Items(200, 6)
-    sharer_invite: Text(500) = Field(description="Copy inviting a customer to share")
-    friend_message: Text(400) = Field(description="The message the friend receives")
-    tracking: Text(200) = Field(description="How referrals are tracked: codes, links...")
+    sharer_reward: Annotated[str, Text(150)]
+    friend_reward: Annotated[str, Text(150)]
+    rules: Annotated[list[str], Items(200, 6)]
+    sharer_invite: Annotated[str, Text(500)] = Field(description="Copy inviting a customer to share")
+    friend_message: Annotated[str, Text(400)] = Field(description="The message the friend receives")
+    tracking: Annotated[str, Text(200)] = Field(description="How referrals are tracked: codes, links...")
 
 
 ASSET_TYPES: dict[str, type[Asset]] = {

@@ -73,7 +73,7 @@ class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property; pydantic documents this
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens

@@ -80,7 +80,11 @@ def build_embeddings(settings: Settings) -> tuple[Embeddings, str]:
         from langchain_openai import OpenAIEmbeddings
 
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        emb = OpenAIEmbeddings(model=settings.embedding_model, api_key=key, base_url=settings.base_url)
+        # api_key and base_url are langchain's documented aliases of openai_api_key and openai_api_base; the pydantic
+        # mypy plugin types a populate_by_name model by field name only.
+        emb = OpenAIEmbeddings(  # type: ignore[call-arg]
+            model=settings.embedding_model, api_key=key, base_url=settings.base_url
+        )
         return emb, settings.embedding_model
     return local_embeddings(settings.models_dir.resolve()), LOCAL_EMBEDDING_ID
 

@@ -68,14 +68,12 @@ def copy_schema(asset_cls: type[Asset], fixed: dict[str, Any]) -> type[Asset]:
     """The asset's schema without the fields the profile fixes: what the model is asked to fill."""
     if not fixed:
         return asset_cls
-    fields = {
+    fields: dict[str, Any] = {  # create_model's (annotation, FieldInfo) field definitions
         name: (info.annotation, info)
         for name, info in asset_cls.model_fields.items()
         if name not in fixed  # the model never sees, so never writes, a fixed field
     }
-    model: type[Asset] = create_model(  # type: ignore[call-overload]
-        f"{asset_cls.__name__}Copy", __base__=_Copy, __doc__=asset_cls.__doc__, **fields
-    )
+    model: type[Asset] = create_model(f"{asset_cls.__name__}Copy", __base__=_Copy, __doc__=asset_cls.__doc__, **fields)
     return model
 
 

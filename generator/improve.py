@@ -103,7 +103,7 @@ def draft_until(
     settings: Settings,
     evaluator: Evaluator,
     earlier: dict[str, Draft] | None = None,
-    on_version: Callable[[Draft], None] | None = None,
+    on_version: Callable[[Draft], object] | None = None,
     candidates: int = 1,
 ) -> list[Draft]:
     """All versions, oldest first; the last one passed ``min_score`` or the budget ran out. The first version is

@@ -127,8 +127,8 @@ def check_journey(profile: BusinessProfile, entries: list[KitEntry], knowledge_d
     """One row per stage in journey order, with what each asset hands on and every break found."""
     hand_offs = load_hand_offs(knowledge_dir)
     first: dict[str, KitEntry] = {}
-    for entry in entries:
-        first.setdefault(entry.stage, entry)
+    for candidate in entries:
+        first.setdefault(candidate.stage, candidate)
     rows = []
     for stage in load_stages():
         entry = first.get(stage.id)
@@ -141,7 +141,7 @@ def check_journey(profile: BusinessProfile, entries: list[KitEntry], knowledge_d
         asset = entry.draft.typed()
         spec = hand_offs.get(stage.id)
         hands_to, leads_on = _hand_off(asset, spec, profile) if spec else ("-", None)
-        breaks: list[str] = [] if leads_on is not False else [f"does not hand on to {spec.expect}"]  # type: ignore[union-attr]
+        breaks: list[str] = [f"does not hand on to {spec.expect}"] if spec is not None and leads_on is False else []
         breaks += _price_breaks(asset, profile)
         if isinstance(asset, LeadMagnet):
             breaks += _promise_kept(asset)

@@ -29,7 +29,7 @@ from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.knowledge import KnowledgeIndex
 from generator.profile import BusinessProfile
 from generator.settings import Settings
-from generator.stages import STAGE_IDS, load_stages, parse_stage_id
+from generator.stages import STAGE_IDS, StageId, load_stages, parse_stage_id
 
 # What each default asset builds on (by asset type). Edges to stages left out of a kit are dropped.
 BUILDS_ON: dict[str, tuple[str, ...]] = {
@@ -43,7 +43,7 @@ BUILDS_ON: dict[str, tuple[str, ...]] = {
 
 class KitItem(BaseModel):
     key: str
-    stage: str
+    stage: StageId
     asset_type: str
     variant: int | None = None
     depends_on: list[str] = Field(default_factory=list)
@@ -230,9 +230,9 @@ _HEADLINE_FIELDS = ("hook", "title", "subject_line", "name", "offer_name", "welc
 
 def journey_overview(profile: BusinessProfile, entries: list[KitEntry]) -> list[JourneyStep]:
     """One line per stage: what the prospect sees, the offer on the table, and the next step."""
-    first = {}
-    for entry in entries:
-        first.setdefault(entry.stage, entry)
+    first: dict[str, KitEntry] = {}
+    for candidate in entries:
+        first.setdefault(candidate.stage, candidate)
     ladder = profile.offers
     offers = {
         "subscribe": ladder.lead_magnet.name if ladder.lead_magnet else "a free lead magnet",

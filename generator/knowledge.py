@@ -8,9 +8,9 @@ flag per stage they serve (``s_<stage>``, so Chroma can filter on any of them), 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import chromadb
@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import PyEmbedding, Where
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -58,7 +59,7 @@ def stage_metadata(stages: Iterable[str]) -> dict[str, str | bool]:
     return meta
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if text.startswith("---"):
         _, front, body = text.split("---", 2)
         return (yaml.safe_load(front) or {}), body
@@ -73,7 +74,7 @@ def splitter() -> RecursiveCharacterTextSplitter:
     )
 
 
-def split_markdown(text: str, base: dict[str, object]) -> list[Document]:
+def split_markdown(text: str, base: Mapping[str, object]) -> list[Document]:
     """Split on ``##`` sections first (each chunk keeps its heading), then by tokens."""
     sections = MarkdownHeaderTextSplitter(
         headers_to_split_on=[("#", "title"), ("##", "section")], strip_headers=False
@@ -92,7 +93,7 @@ def knowledge_documents(knowledge_dir: Path) -> list[Document]:
     for path in sorted(knowledge_dir.glob("*.md")):
         front, body = _split_front_matter(path.read_text(encoding="utf-8"))
         stages = front.get("stages") or []
-        base = {"source": path.name, "kind": "method", "business": "", **stage_metadata(stages)}  # type: ignore[arg-type]
+        base = {"source": path.name, "kind": "method", "business": "", **stage_metadata(stages)}
         docs.extend(split_markdown(body, base))
     return docs
 
@@ -219,25 +220,29 @@ class KnowledgeIndex:
         about. ``score`` is the boosted relevance in [0, 1].
         """
         vector = self.embeddings.embed_query(query)
-        clauses: list[dict[str, object]] = []
+        queries: list[PyEmbedding] = [vector]
+        clauses: list[Where] = []
         if kind:
             clauses.append({"kind": kind})
         if business:
             clauses.append({"business": business})
-        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        where: Where | None = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         fetch = max(FETCH_K, 4 * k)
         found = self.collection.query(
-            query_embeddings=[vector],
+            query_embeddings=queries,
             n_results=fetch,
-            where=where,  # type: ignore[arg-type]
+            where=where,
             include=["documents", "metadatas", "distances", "embeddings"],
         )
         docs = found["documents"][0] if found["documents"] else []
         if not docs:
             return []
-        metas = found["metadatas"][0]  # type: ignore[index]
-        sims = np.array([1.0 - d for d in found["distances"][0]])  # type: ignore[index]
-        vecs = np.array(found["embeddings"][0])  # type: ignore[index]
+        metadatas, distances, embeddings = found["metadatas"], found["distances"], found["embeddings"]
+        # Optional in chromadb's types (each is there only when asked for): include= asks for all of them.
+        assert metadatas is not None and distances is not None and embeddings is not None
+        metas = metadatas[0]
+        sims = np.array([1.0 - d for d in distances[0]])
+        vecs = np.array(embeddings[0])
         if stage:
             keep = [i for i, m in enumerate(metas) if m.get(f"s_{stage}")]
             keep += [i for i, m in enumerate(metas) if not m.get(f"s_{stage}") and m.get("stage") == "general"]

@@ -118,7 +118,9 @@ def build_chat_model(
         extra_body["repeat_penalty"] = settings.local_repeat_penalty
     namespace = f"local:{settings.local_gguf.name if settings.local_gguf else BUNDLED_GGUF}"
     counter = RequestCounter()
-    return KitChatOpenAI(
+    # model, base_url, api_key and timeout are langchain's documented aliases of model_name, openai_api_base,
+    # openai_api_key and request_timeout; the pydantic mypy plugin types a populate_by_name model by field name only.
+    return KitChatOpenAI(  # type: ignore[call-arg]
         request_counter=counter,
         http_client=httpx.Client(event_hooks={"request": [counter]}, timeout=settings.timeout_s),
         local_server=local_server,
@@ -127,9 +129,9 @@ def build_chat_model(
         cache=response_cache(settings),
         model=model or settings.resolved_model,
         base_url=base_url or (local_server.base_url if local_server else settings.base_url),
-        api_key=key or LOCAL_API_KEY,  # type: ignore[arg-type]
+        api_key=key or LOCAL_API_KEY,
         temperature=settings.temperature,
-        max_tokens=settings.max_output_tokens,  # type: ignore[call-arg]
+        max_tokens=settings.max_output_tokens,
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
         extra_body=extra_body or None,

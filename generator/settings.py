@@ -66,7 +66,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 class Settings(BaseSettings):
     """Every knob of CVJ Kit; each field is ``CVJ_<NAME>`` in the environment or a ``.env`` file."""
 
-    model_config = SettingsConfigDict(env_prefix="CVJ_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CVJ_", env_file=".env", extra="ignore", validate_by_name=True)
 
     provider: Provider | None = Field(
         default=None, description="local | openai | openai-compatible (default: openai if a key is set)"

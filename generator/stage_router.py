@@ -37,7 +37,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 def training_sentences(docs: Sequence[Document]) -> tuple[list[str], list[str]]:
     """Sentences of stage-tagged chunks, labelled with the chunk's primary stage."""
-    texts, labels = [], []
+    texts: list[str] = []
+    labels: list[str] = []
     for doc in docs:
         stage = str(doc.metadata.get("stage", ""))
         if stage not in STAGE_IDS:
@@ -64,8 +65,8 @@ def _vectorizer(words: dict[str, int] | None = None, characters: dict[str, int] 
     """Word and character n-grams: characters catch 'referrals' when the guide says 'referral'."""
     return FeatureUnion(
         [
-            ("words", TfidfVectorizer(**WORDS, vocabulary=words)),  # type: ignore[arg-type]
-            ("characters", TfidfVectorizer(**CHARACTERS, vocabulary=characters)),  # type: ignore[arg-type]
+            ("words", TfidfVectorizer(**WORDS, vocabulary=words)),
+            ("characters", TfidfVectorizer(**CHARACTERS, vocabulary=characters)),
         ]
     )
 

@@ -81,9 +81,10 @@ def stream_draft(
     candidates they are drafted at once and the best is shown, with the others' scores."""
     profile = _profile(profile_yaml)
     try:
-        request = DraftRequest(
-            stage=stage, asset_type=asset_type or None, channel=channel or None, instructions=instructions or None
-        )
+        request = DraftRequest.model_validate(
+            {"stage": stage, "asset_type": asset_type or None, "channel": channel or None,
+             "instructions": instructions or None}
+        )  # fmt: skip
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
     if int(candidates) > 1:

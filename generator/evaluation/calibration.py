@@ -15,6 +15,7 @@ own accuracy is reported too so one author's style cannot hide another's.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -22,9 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from generator.assets import ASSET_TYPES
 from generator.errors import DocumentError, ProfileError
+from generator.evaluation.results import StageFit
 from generator.evaluation.rule_scorers import Subject
 from generator.evaluation.scoring import Evaluator
-from generator.evaluation.stage_fit import StageClassifier, StageFit, read_jsonl
+from generator.evaluation.stage_fit import StageClassifier, read_jsonl
 from generator.profile import BusinessProfile, load_profile
 from generator.stages import StageId
 
@@ -108,6 +110,7 @@ T = TypeVar("T", bound=BaseModel)
 
 def _load(path: Path, model: type[T]) -> list[T]:
     try:
+        # list[model] is a type built at run time, which mypy cannot check statically.
         return TypeAdapter(list[model]).validate_python(read_jsonl(path))  # type: ignore[valid-type]
     except (OSError, ValidationError) as exc:
         raise DocumentError(f"{path} is not a valid labelled set: {exc}") from None
@@ -161,7 +164,7 @@ def draft_subjects(path: Path, examples_dir: Path) -> tuple[list[LabelledDraft],
     return drafts, subjects
 
 
-def _draft_figures(labels: list[str], passed: list[bool]) -> DraftFigures:
+def _draft_figures(labels: Sequence[str], passed: Sequence[bool]) -> DraftFigures:
     nonsense = [lab == "nonsense" for lab in labels]
     failed = [not p for p in passed]
     caught = sum(n and f for n, f in zip(nonsense, failed, strict=True))
@@ -178,9 +181,9 @@ def calibrate(
     *,
     evaluator: Evaluator,
     classifier: StageClassifier,
-    snippets_files: list[Path],
-    pairs_files: list[Path],
-    drafts_files: list[Path] = (),  # type: ignore[assignment]
+    snippets_files: Sequence[Path],
+    pairs_files: Sequence[Path],
+    drafts_files: Sequence[Path] = (),
     examples_dir: Path | None = None,
 ) -> CalibrationReport:
     all_fits: list[tuple[StageFit, bool]] = []

@@ -61,7 +61,8 @@ def _explain(w: np.ndarray, z: np.ndarray) -> tuple[list[str], list[str]]:
     """The two features that helped most and hurt most, skipping any whose learned effect runs against
     common sense for this text (a reason must make sense to the copywriter who reads it)."""
     contributions = w * z
-    helps, hurts = [], []
+    helps: list[str] = []
+    hurts: list[str] = []
     for i in np.argsort(-np.abs(contributions)):
         more, less, sign = LABELS[NAMES[i]]
         if abs(contributions[i]) < 0.1 or np.sign(contributions[i]) != np.sign(sign * z[i]):
@@ -195,7 +196,7 @@ class QualityModel:
         c: float = C,
     ) -> QualityModel:
         """Fit on pairs; direction features are cross-fitted so the training rows never see their own pair."""
-        stages = [p.stage for p in pairs]
+        stages: list[str] = [p.stage for p in pairs]
         folds = np.arange(len(pairs)) % FOLDS
         xg, xb = np.zeros((len(pairs), len(NAMES))), np.zeros((len(pairs), len(NAMES)))
         for fold in range(FOLDS):

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from generator.charts import StageBar, stage_bar_chart_svg
-from generator.evaluation.scoring import AssetScore, CriterionScore
+from generator.evaluation.results import AssetScore, CriterionScore
 from generator.evaluation.suite import AssertionResult, CaseResult, SuiteReport
 from generator.stages import STAGE_IDS
 

@@ -27,13 +27,13 @@ class StageFit(BaseModel):
     def ranked(self) -> list[str]:
         return sorted(self.scores, key=self.scores.__getitem__, reverse=True)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property; pydantic documents this
     @property
     def unclear(self) -> bool:
         """Too unsure to name one stage: say so, with the two likeliest."""
         return self.confidence < UNCLEAR_BELOW
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property; pydantic documents this
     @property
     def runner_up(self) -> str | None:
         """The second likeliest stage."""
@@ -82,7 +82,7 @@ class AssetScore(BaseModel):
     criteria: list[CriterionScore]
     gate: GateResult | None = None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property; pydantic documents this
     @property
     def verdict(self) -> Verdict:
         """Failed: off brief, so not a draft to polish. Needs work: on brief, below the bar. Passed."""

@@ -14,7 +14,7 @@ from generator.drafts import Draft
 from generator.evaluation.signals import Signals, measure
 from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
-from generator.settings import PROJECT_ROOT
+from generator.settings import load_settings
 
 _PURCHASE = re.compile(
     r"\b(buy now|order now|add to cart|checkout|check out now|purchase|shop now|% off|discount|sale ends|"
@@ -46,7 +46,7 @@ class Subject(BaseModel):
 
     def measured(self) -> Signals:
         if self.signals is None:
-            self.signals = measure(self.text, PROJECT_ROOT / "eval")
+            self.signals = measure(self.text, load_settings().eval_dir)
         return self.signals
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from generator.charts import StageBar, stage_bar_chart_svg
 from generator.export.view import (
@@ -71,7 +72,7 @@ def _e(text: object) -> str:
 
 def _html_table(
     header: tuple[str, ...],
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
     numeric_from: int,
     *,
     total: bool = False,

@@ -3,6 +3,7 @@ weakest criteria, provenance, cost and time. One view, so the formats cannot dri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +80,13 @@ class KitView:
     title: str
     business: str
     date: str
-    overview: list[tuple[str, ...]]
+    overview: Sequence[tuple[str, ...]]
     overview_ids: list[str]  # the stage id of each overview row
-    journey: list[tuple[str, ...]]  # the journey check: one row per stage (JOURNEY_HEADER)
+    journey: Sequence[tuple[str, ...]]  # the journey check: one row per stage (JOURNEY_HEADER)
     journey_note: str
     stages: list[StageView]
     chart: list[ChartBar]  # all eight stages
-    costs: list[tuple[str, ...]]
+    costs: Sequence[tuple[str, ...]]
     totals: tuple[str, ...]
     totals_note: str
 
@@ -120,9 +121,10 @@ def _money(value: float) -> str:
     return f"${value:.4f}"
 
 
-def _as_float(value: object) -> float | None:
+def _as_float(value: Any) -> float | None:
+    """Any value is tried: float() raising is the test."""
     try:
-        return None if value is None or isinstance(value, bool) else float(value)  # type: ignore[arg-type]
+        return None if value is None or isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
         return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from generator.files import write_atomic
 from generator.kit_models import KitReport
 
 
-def _docx_table(document: Any, header: tuple[str, ...], rows: list[tuple[str, ...]], bold_last: bool = False) -> None:
+def _docx_table(
+    document: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ...]], bold_last: bool = False
+) -> None:
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
