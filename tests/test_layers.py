@@ -1,0 +1,58 @@
+"""The library's floors (README "How it works"): a module imports only from its own floor or the ones above it,
+so nothing runs back up and the front doors stay at the edge."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from generator.settings import PROJECT_ROOT
+
+FLOORS: list[list[str]] = [
+    # foundations
+    ["settings", "errors", "files", "tokens", "validation", "stages", "profile", "assets", "drafts", "facts", "rules",
+     "charts", "evaluation.results"],
+    # models and retrieval
+    ["llm", "llm_cache", "local_llm", "embeddings", "knowledge", "ingest", "stage_router"],
+    # generation
+    ["prompting", "structured"],
+    # eval
+    ["evaluation.gate", "evaluation.gate_facts", "evaluation.gate_text", "evaluation.criteria", "evaluation.signals",
+     "evaluation.rule_scorers", "evaluation.stage_fit", "evaluation.quality_model", "evaluation.judge",
+     "evaluation.scoring", "evaluation.items", "evaluation.calibration", "evaluation.retrieval",
+     "evaluation.suite_file", "evaluation.suite_assertions"],
+    # drafting
+    ["chains", "revision", "improve", "evaluation.suite", "evaluation.report"],
+    # kits
+    ["kit", "kit_models", "journey", "export", "export.view", "export.markdown", "export.word", "export.page"],
+    # front doors
+    ["runtime", "service", "render", "cli", "cli.common", "cli.drafting", "cli.knowledge", "cli.evaluation",
+     "cli.system", "api", "ui"],
+]  # fmt: skip
+FLOOR = {module: number for number, modules in enumerate(FLOORS) for module in modules}
+PACKAGE = PROJECT_ROOT / "generator"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_every_module_has_a_floor_and_imports_only_from_above() -> None:
+    upward: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        if name in {"", "evaluation"}:  # the packages' empty __init__ files
+            continue
+        assert name in FLOOR, f"generator.{name} has no floor: add it to FLOORS and to the README's module map"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("generator."):
+                imported = node.module.removeprefix("generator.")
+                if FLOOR.get(imported, -1) > FLOOR[name]:
+                    upward.append(f"generator.{name} imports generator.{imported}")
+    assert not upward, "imports that run back up a floor:\n" + "\n".join(upward)
+
+
+def test_no_library_module_is_over_350_lines() -> None:
+    long = {module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 350}
+    assert not long, f"split these modules (one job each): {long}"
