@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from langchain_core.language_models import BaseChatModel
+
 from generator.assets import ASSET_TYPES
 from generator.chains import draft
 from generator.drafts import DraftRequest
@@ -36,7 +38,7 @@ def main() -> None:
     )
     with open_chat_model(settings) as model, args.out.open("a", encoding="utf-8") as out:
         for seed in args.seeds:
-            seeded = model.bind(seed=seed)
+            seeded: BaseChatModel = model.bind(seed=seed)  # type: ignore[assignment]  # the binding acts as the model
             for stem, profile in profiles.items():
                 for asset_type in args.types:
                     if (stem, asset_type, seed) in done:
@@ -44,7 +46,7 @@ def main() -> None:
                     request = DraftRequest(stage=ASSET_TYPES[asset_type].stage, asset_type=asset_type)
                     row = {"profile": stem, "asset_type": asset_type, "stage": request.stage, "seed": seed}
                     try:
-                        result = draft(profile, request, model=seeded, index=index, settings=settings)  # type: ignore[arg-type]
+                        result = draft(profile, request, model=seeded, index=index, settings=settings)
                         row |= {"asset": result.asset, "attempts": result.meta.attempts}
                     except CVJError as exc:
                         row |= {"error": exc.message[:300]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,9 +28,9 @@ def network_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     """Unit tests: no sockets at all. End-to-end tests: loopback only."""
     e2e = request.node.get_closest_marker("e2e") is not None
 
-    def guarded_connect(sock: socket.socket, address: object) -> object:
+    def guarded_connect(sock: socket.socket, address: tuple[Any, ...] | str | bytes) -> None:
         if sock.family == socket.AF_UNIX or (e2e and _is_loopback(address)):
-            return _real_connect(sock, address)  # type: ignore[arg-type]
+            return _real_connect(sock, address)
         raise RuntimeError(f"network access in a test: {address!r}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)

@@ -82,7 +82,7 @@ class RecordingFake(FakeListChatModel):
 
     def _call(self, messages: list[BaseMessage], *args: object, **kwargs: object) -> str:
         self.seen.append(messages)
-        return super()._call(messages, *args, **kwargs)  # type: ignore[arg-type]
+        return super()._call(messages, *args, **kwargs)
 
 
 def test_variants_take_different_angles_and_redo_duplicates(settings: Settings, coffee: BusinessProfile) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -15,9 +16,10 @@ from generator.profile import BusinessProfile
 from generator.prompting import asset_messages, field_guide
 from generator.rules import rule_problems as brand_problems
 from generator.settings import Settings
+from generator.stages import StageId
 from generator.structured import InvalidOutput, parse_json_object
 
-GOOD_POST = {
+GOOD_POST: dict[str, Any] = {
     "channel": "instagram",
     "hook": "Your beans are older than you think.",
     "body": "Harbor Lane Coffee roasts every week in Portland. Here is how to read a roast date.",
@@ -73,7 +75,7 @@ def test_the_model_never_fills_the_profiles_facts(coffee: BusinessProfile) -> No
 def test_messages_share_the_business_prefix_and_carry_no_file_names(
     settings: Settings, coffee: BusinessProfile
 ) -> None:
-    def messages_for(stage: str) -> list[str]:
+    def messages_for(stage: StageId) -> list[str]:
         request = DraftRequest(stage=stage)
         asset_cls = request.asset_class
         facts = offer_facts(asset_cls, coffee)

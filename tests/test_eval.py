@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import cast
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -11,12 +12,13 @@ from generator.errors import DocumentError
 from generator.evaluation.criteria import load_rubric
 from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.judge import Judge
+from generator.evaluation.results import AssetScore
 from generator.evaluation.rule_scorers import RULES, Subject, reading_grade
 from generator.evaluation.scoring import Evaluator
-from generator.evaluation.stage_fit import StageFit
+from generator.evaluation.stage_fit import StageClassifier, StageFit
 from generator.improve import best_version, draft_until
 from generator.profile import BusinessProfile
-from generator.settings import PROJECT_ROOT, Settings
+from generator.settings import PROJECT_ROOT, Provider, Settings
 from generator.stages import STAGE_IDS
 from tests.test_assets_and_revision import ENTRY
 
@@ -59,16 +61,21 @@ def test_invalid_rubric_is_a_clear_error(tmp_path: Path) -> None:
 def test_rules_tell_good_from_bad(rule: str, good: str, bad: str) -> None:
     params = {"min": 40} if rule == "min_words" else {}
     score = RULES[rule]
-    assert score(Subject(stage="aware", text=good), params).score == 1.0  # type: ignore[union-attr]
-    assert score(Subject(stage="aware", text=bad), params).score < 1.0  # type: ignore[union-attr]
+    good_result = score(Subject(stage="aware", text=good), params)
+    assert good_result is not None and good_result.score == 1.0
+    bad_result = score(Subject(stage="aware", text=bad), params)
+    assert bad_result is not None and bad_result.score < 1.0
 
 
 def test_profile_rules_apply_only_with_a_profile(coffee: BusinessProfile) -> None:
     text = "Cheap beans, the best coffee in Portland."
     assert RULES["avoid_words"](Subject(stage="aware", text=text), {}) is None
-    assert RULES["avoid_words"](Subject(stage="aware", text=text, profile=coffee), {}).score == 0.0  # type: ignore[union-attr]
-    assert RULES["banned_claims"](Subject(stage="aware", text=text, profile=coffee), {}).score == 0.0  # type: ignore[union-attr]
-    assert RULES["names_business"](Subject(stage="aware", text=text, business="Harbor Lane Coffee"), {}).score == 0
+    avoided = RULES["avoid_words"](Subject(stage="aware", text=text, profile=coffee), {})
+    assert avoided is not None and avoided.score == 0.0
+    banned = RULES["banned_claims"](Subject(stage="aware", text=text, profile=coffee), {})
+    assert banned is not None and banned.score == 0.0
+    unnamed = RULES["names_business"](Subject(stage="aware", text=text, business="Harbor Lane Coffee"), {})
+    assert unnamed is not None and unnamed.score == 0
 
 
 def test_reading_grade_orders_simple_and_dense_text() -> None:
@@ -78,7 +85,8 @@ def test_reading_grade_orders_simple_and_dense_text() -> None:
 
 
 def test_score_is_a_weighted_mean_and_required_criteria_gate_the_pass(settings: Settings) -> None:
-    evaluator = Evaluator(settings=settings, classifier=FixedClassifier("aware"))  # type: ignore[arg-type]
+    classifier = cast("StageClassifier", FixedClassifier("aware"))  # a fake stands in for the real classifier
+    evaluator = Evaluator(settings=settings, classifier=classifier)
     good = evaluator.score(
         Subject(
             stage="aware",
@@ -114,7 +122,8 @@ def test_a_required_criterion_passes_at_its_own_line(settings: Settings, tmp_pat
                 criterion.update(required=required, pass_at=pass_at)
         rubric_file.write_text(yaml.safe_dump(rubric))
         custom = settings.model_copy(update={"eval_dir": eval_dir})
-        evaluator = Evaluator(settings=custom, classifier=FixedClassifier("aware"))  # type: ignore[arg-type]
+        classifier = cast("StageClassifier", FixedClassifier("aware"))  # a fake stands in for the real classifier
+        evaluator = Evaluator(settings=custom, classifier=classifier)
         text = "Why your beans taste flat: most were roasted months ago. Follow us for a brew tip every Friday."
         result = evaluator.score(Subject(stage="aware", text=text, business="Harbor Lane Coffee"))
         names = next(c for c in result.criteria if c.id == "names_business")
@@ -172,15 +181,14 @@ def test_draft_until_revises_with_the_critique_and_keeps_every_version(
     class Scorer:
         calls = 0
 
-        def score(self, subject: Subject) -> object:
-            from generator.evaluation.scoring import AssetScore
-
+        def score(self, subject: Subject) -> AssetScore:
             Scorer.calls += 1
             value = 0.3 if "Stuff." in subject.text else 0.9
             return AssetScore(stage="convert", score=value, passed=value > 0.5, threshold=0.6, criteria=[])
 
+    evaluator = cast("Evaluator", Scorer())  # a fake stands in for the real evaluator: score() is all that is called
     versions = draft_until(coffee, DraftRequest(stage="convert"), min_score=0.8, max_revisions=2, model=model,
-                           index=None, settings=settings, evaluator=Scorer())  # type: ignore[arg-type]  # fmt: skip
+                           index=None, settings=settings, evaluator=evaluator)  # fmt: skip
     assert [v.version for v in versions] == [1, 2]
     assert versions[0].evaluation and versions[0].evaluation.score == 0.3
     assert versions[1].evaluation and versions[1].evaluation.score == 0.9
@@ -191,10 +199,10 @@ def test_draft_until_revises_with_the_critique_and_keeps_every_version(
 def test_the_judge_is_off_by_default_only_with_the_bundled_model(tmp_path: Path) -> None:
     from generator.runtime import judge_choice
 
-    bundled = Settings(provider="local", data_dir=tmp_path)
+    bundled = Settings(provider=Provider.LOCAL, data_dir=tmp_path)
     use, note = judge_choice(bundled, None)
     assert use is False and "judges at chance" in note and "--judge" in note
     assert judge_choice(bundled, True)[0] is True
-    capable = Settings(provider="local", data_dir=tmp_path, judge_model="qwen2.5-7b-instruct")
+    capable = Settings(provider=Provider.LOCAL, data_dir=tmp_path, judge_model="qwen2.5-7b-instruct")
     assert judge_choice(capable, None) == (True, "Judge: on (qwen2.5-7b-instruct); --no-judge turns it off.")
     assert judge_choice(capable, False)[0] is False

@@ -2,9 +2,11 @@
 
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from generator.errors import DocumentError
 from generator.evaluation.calibration import calibrate
@@ -12,6 +14,7 @@ from generator.evaluation.quality_model import QualityModel, QualityScorer, Trai
 from generator.evaluation.rule_scorers import RULES, Subject
 from generator.evaluation.scoring import Evaluator
 from generator.evaluation.signals import FEATURE_NAMES, load_lexicon, measure
+from generator.evaluation.stage_fit import StageClassifier, StageFit
 from generator.settings import PROJECT_ROOT, Settings
 from generator.stages import STAGE_IDS
 from tests.test_eval import FixedClassifier
@@ -57,7 +60,9 @@ def test_a_broken_signals_file_is_a_clear_error(tmp_path: Path) -> None:
 )
 def test_craft_rules_tell_good_from_bad(rule: str, good: str, bad: str) -> None:
     score = RULES[rule]
-    assert score(Subject(stage="aware", text=good), {}).score > score(Subject(stage="aware", text=bad), {}).score  # type: ignore[union-attr]
+    good_result = score(Subject(stage="aware", text=good), {})
+    bad_result = score(Subject(stage="aware", text=bad), {})
+    assert good_result is not None and bad_result is not None and good_result.score > bad_result.score
 
 
 def _synthetic(n: int, rng: np.random.Generator) -> tuple[list[TrainingPair], list[str], list[str], np.ndarray]:
@@ -105,13 +110,13 @@ def test_evaluator_scores_with_the_quality_model(settings: Settings) -> None:
     )
 
     class Classifier(FixedClassifier):
-        def classify(self, texts: list[str], *, vectors: np.ndarray | None = None) -> list:  # type: ignore[override]
+        def classify(self, texts: list[str], *, vectors: np.ndarray | None = None) -> list[StageFit]:
             return super().classify(texts)
 
     evaluator = Evaluator(
         settings=settings,
-        classifier=Classifier("subscribe"),
-        quality=QualityScorer(model, _Embeddings()),  # type: ignore[arg-type]
+        classifier=cast("StageClassifier", Classifier("subscribe")),  # a fake stands in for the real classifier
+        quality=QualityScorer(model, cast("Embeddings", _Embeddings())),  # fake vectors stand in for a real model
     )
     calm, loud = evaluator.score_many(
         [Subject(stage="subscribe", text=good[0]), Subject(stage="subscribe", text=bad[0])]
@@ -131,13 +136,9 @@ def test_calibration_pools_several_labelled_files_and_reports_each(tmp_path: Pat
             {"stage": "advocate", "good": "Would you leave a short review? Here is the link.", "bad": "Review us!!!"}
         )
     )
-    evaluator = Evaluator(settings=settings, classifier=FixedClassifier("advocate"))  # type: ignore[arg-type]
-    report = calibrate(
-        evaluator=evaluator,
-        classifier=evaluator.classifier,
-        snippets_files=[ours, theirs],
-        pairs_files=[pairs],  # type: ignore[arg-type]
-    )
+    classifier = cast("StageClassifier", FixedClassifier("advocate"))  # a fake stands in for the real classifier
+    evaluator = Evaluator(settings=settings, classifier=classifier)
+    report = calibrate(evaluator=evaluator, classifier=classifier, snippets_files=[ours, theirs], pairs_files=[pairs])
     assert report.snippets == 3 and report.stage_fit_accuracy == pytest.approx(2 / 3, abs=1e-3)
     assert [(s.file, s.items, s.accuracy) for s in report.sets] == [
         ("a_snippets.jsonl", 1, 1.0),

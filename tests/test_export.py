@@ -5,9 +5,11 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
+from docx.text.paragraph import Paragraph
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from generator.chains import draft
@@ -18,13 +20,13 @@ from generator.export import FORMATS, OVERVIEW_HEADER, export_kit, humanise, to_
 from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.profile import BusinessProfile, load_profile
 from generator.settings import PROJECT_ROOT, Settings
-from generator.stages import load_stages
+from generator.stages import StageId, load_stages
 from tests.test_assets_and_revision import ENTRY
 from tests.test_chains import GOOD_POST
 
 INJECTED = "<script>alert('x')</script>"
 POST = {**GOOD_POST, "hook": f"Fresh beans {INJECTED}"}
-EVALUATION = {
+EVALUATION: dict[str, Any] = {
     "stage": "convert",
     "score": 0.82,
     "passed": True,
@@ -37,11 +39,11 @@ EVALUATION = {
         {"id": "n/a", "name": "Does not apply", "score": None, "reason": "No profile words to check."},
     ],
 }
-for _criterion in EVALUATION["criteria"]:  # type: ignore[attr-defined]
+for _criterion in EVALUATION["criteria"]:
     _criterion |= {"scorer": "rule", "weight": 1.0, "required": False}
 
 
-def _draft(profile: BusinessProfile, stage: str, asset: dict, tmp_path: Path) -> Draft:
+def _draft(profile: BusinessProfile, stage: StageId, asset: dict[str, Any], tmp_path: Path) -> Draft:
     model = FakeListChatModel(responses=[json.dumps(asset)])
     settings = Settings(data_dir=tmp_path / "data")
     return draft(profile, DraftRequest(stage=stage), model=model, index=None, settings=settings)
@@ -167,13 +169,18 @@ def test_markdown_has_overview_sections_scores_and_costs(report: KitReport) -> N
     assert "| Entry-point offer | Convert |" in costs
 
 
+def _style(paragraph: Paragraph) -> str:
+    assert paragraph.style is not None  # python-docx types it optional; a saved paragraph always has one
+    return paragraph.style.name
+
+
 def test_docx_opens_with_headings_tables_and_bullets(report: KitReport, tmp_path: Path) -> None:
     path = tmp_path / "kit.docx"
     to_docx(report, path)
     document = Document(str(path))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Harbor Lane Coffee" in text
-    headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    headings = [p.text for p in document.paragraphs if _style(p).startswith(("Heading", "Title"))]
     assert headings[:4] == [
         "Harbor Lane Coffee — Customer Value Journey kit",
         "Journey overview",
@@ -186,7 +193,7 @@ def test_docx_opens_with_headings_tables_and_bullets(report: KitReport, tmp_path
     assert tuple(c.text for c in overview.rows[0].cells) == OVERVIEW_HEADER
     assert [r.cells[0].text for r in overview.rows[1:]] == ["Aware", "Subscribe", "Convert"]
     assert costs.rows[-1].cells[0].text == "Total" and costs.rows[-1].cells[4].text == "$0.0123"
-    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    bullets = [p.text for p in document.paragraphs if _style(p) == "List Bullet"]
     assert "Three 80 g bags" in bullets and "#portlandcoffee" in bullets
     assert "Not drafted: model timed out" in text
 

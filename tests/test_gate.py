@@ -14,7 +14,7 @@ from generator.settings import PROJECT_ROOT
 from tests.test_assets_and_revision import ENTRY
 
 GATE = Gate(PROJECT_ROOT / "eval")
-POST = {
+POST: dict[str, Any] = {
     "channel": "instagram",
     "hook": "Why your home coffee tastes flat",
     "body": "Most supermarket beans were roasted months ago. Beans roasted this week at Harbor Lane Coffee still "

@@ -9,6 +9,7 @@ from generator.journey import check_journey
 from generator.kit_models import KitEntry
 from generator.profile import BusinessProfile
 from generator.settings import PROJECT_ROOT
+from generator.stages import StageId
 from tests.test_assets_and_revision import ENTRY
 from tests.test_chains import GOOD_POST
 
@@ -26,7 +27,7 @@ MAGNET = {
 }
 
 
-def _entry(stage: str, asset_type: str, asset: dict[str, Any]) -> KitEntry:
+def _entry(stage: StageId, asset_type: str, asset: dict[str, Any]) -> KitEntry:
     meta = AssetMeta(prompt_id=asset_type, prompt_version="1", provider="local", model="m")
     draft = Draft(business="Harbor Lane Coffee", stage=stage, asset_type=asset_type, asset=asset, meta=meta)
     return KitEntry(key=f"{stage}.{asset_type}", stage=stage, asset_type=asset_type, draft=draft)

@@ -12,7 +12,7 @@ from langchain_core.messages import HumanMessage
 from generator.errors import ModelCrashedError
 from generator.llm import build_chat_model
 from generator.local_llm import LocalServer, ServerState, describe_exit
-from generator.settings import Settings
+from generator.settings import Provider, Settings
 
 
 def _process(code: str, *, wait: bool) -> subprocess.Popen[bytes]:
@@ -78,7 +78,7 @@ def test_a_live_server_has_no_crash_and_is_stopped_when_ours(settings: Settings)
 @pytest.mark.usefixtures("server_log")
 def test_the_chat_model_reports_the_crash_before_sending_anything(settings: Settings) -> None:
     proc = _process("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", wait=True)
-    local = Settings(provider="local", data_dir=settings.data_dir, llm_cache=False)
+    local = Settings(provider=Provider.LOCAL, data_dir=settings.data_dir, llm_cache=False)
     model = build_chat_model(local, local_server=_server(local, proc, restarts=0))
     assert model.openai_api_base == "http://127.0.0.1:9/v1"
     with pytest.raises(ModelCrashedError, match="crashed \\(signal 11, SIGSEGV\\)"):

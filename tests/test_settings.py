@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from generator.errors import ConfigError
 from generator.runtime import settings_or_error
@@ -48,32 +49,34 @@ def test_local_grammar_schemas_clamp_long_strings() -> None:
     from generator.assets import ASSET_TYPES
     from generator.llm import GRAMMAR_MAX_LENGTH, response_format
 
-    fmt = response_format(Settings(provider="local"), ASSET_TYPES["ascension_offer"])
+    fmt = response_format(Settings(provider=Provider.LOCAL), ASSET_TYPES["ascension_offer"])
     assert fmt["type"] == "json_object"
     lengths = [p.get("maxLength", 0) for p in fmt["schema"]["properties"].values()]
     assert max(lengths) == GRAMMAR_MAX_LENGTH
     assert (
         ASSET_TYPES["ascension_offer"].model_json_schema()["properties"]["page_copy"]["maxLength"] > GRAMMAR_MAX_LENGTH
     )
-    openai_fmt = response_format(Settings(provider="openai", api_key="sk-x"), ASSET_TYPES["ascension_offer"])
+    openai_fmt = response_format(
+        Settings(provider=Provider.OPENAI, api_key=SecretStr("sk-x")), ASSET_TYPES["ascension_offer"]
+    )
     assert openai_fmt["type"] == "json_schema"
 
 
-def test_cache_key_ignores_the_local_servers_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cache_key_ignores_the_local_servers_port(tmp_path: Path) -> None:
     """The local server gets a new port each run; an identical rerun must still hit the cache."""
     from generator.llm import build_chat_model
 
-    local = Settings(provider="local", data_dir=tmp_path)
+    local = Settings(provider=Provider.LOCAL, data_dir=tmp_path)
     first = build_chat_model(local, base_url="http://127.0.0.1:5001/v1")
     second = build_chat_model(local, base_url="http://127.0.0.1:5002/v1")
     assert first._get_llm_string() == second._get_llm_string()
     assert first.cache is not None and (tmp_path / "llm-cache.sqlite").exists()
-    remote = Settings(provider="openai-compatible", base_url="http://127.0.0.1:1/v1", data_dir=tmp_path)
+    remote = Settings(provider=Provider.OPENAI_COMPATIBLE, base_url="http://127.0.0.1:1/v1", data_dir=tmp_path)
     assert "127.0.0.1:1" in build_chat_model(remote)._get_llm_string()
-    assert build_chat_model(Settings(provider="local", data_dir=tmp_path, llm_cache=False)).cache is None
+    assert build_chat_model(Settings(provider=Provider.LOCAL, data_dir=tmp_path, llm_cache=False)).cache is None
 
 
-def test_bundled_model_grammar_leaves_figures_to_the_profile(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_model_grammar_leaves_figures_to_the_profile(tmp_path: Path) -> None:
     """The 135M model invents every price and percentage it writes: its copy fields cannot hold digits or
     currency signs, while a model the user chose (and a numeric field such as a proposed price) keeps them."""
     import re
@@ -86,7 +89,7 @@ def test_bundled_model_grammar_leaves_figures_to_the_profile(tmp_path) -> None: 
     def pattern(settings: Settings, field: str) -> re.Pattern[str]:
         return re.compile(response_format(settings, entry)["schema"]["properties"][field]["pattern"])
 
-    bundled = Settings(provider="local")
+    bundled = Settings(provider=Provider.LOCAL)
     assert bundled.allow_copy_figures is False
     assert pattern(bundled, "time_commitment").match("Ten minutes at the counter")
     for invented in ("128.60", "Save $30 today", "20% off", "#46 - a great day"):
@@ -94,6 +97,9 @@ def test_bundled_model_grammar_leaves_figures_to_the_profile(tmp_path) -> None: 
     price = response_format(bundled, entry)["schema"]["properties"]["price"]
     assert "pattern" not in price and price.get("type") in ("number", "integer", None)
 
-    for chosen in (Settings(provider="local", local_gguf=tmp_path / "qwen-7b.gguf"), Settings(copy_figures="on")):
+    for chosen in (
+        Settings(provider=Provider.LOCAL, local_gguf=tmp_path / "qwen-7b.gguf"),
+        Settings(copy_figures="on"),
+    ):
         assert chosen.allow_copy_figures is True
         assert pattern(chosen, "value_framing").match("Worth 30 USD in beans, yours for 12 USD")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import pytest
 import yaml
@@ -16,11 +16,12 @@ from rich.console import Console
 from generator.drafts import Draft
 from generator.errors import CVJError, DocumentError, GenerationError
 from generator.evaluation.criteria import Criterion, load_rubric
+from generator.evaluation.judge import Judge
 from generator.evaluation.report import render_html, render_terminal, stage_chart_svg
 from generator.evaluation.results import AssetScore, CriterionScore
 from generator.evaluation.rule_scorers import RuleResult, Subject
 from generator.evaluation.scoring import Evaluator
-from generator.evaluation.stage_fit import StageFit
+from generator.evaluation.stage_fit import StageClassifier, StageFit
 from generator.evaluation.suite import CaseResult, SuiteReport, run_suite, suite_drafter
 from generator.evaluation.suite_assertions import (
     ASSERTION_TAGS,
@@ -51,7 +52,7 @@ class StubClassifier:
     """Reads every text as the same stage mix."""
 
     def __init__(self, scores: dict[str, float]) -> None:
-        self.scores = {s: scores.get(s, 0.0) for s in STAGE_IDS}
+        self.scores: dict[str, float] = {s: scores.get(s, 0.0) for s in STAGE_IDS}
         self.calls = 0
 
     def classify(self, texts: list[str]) -> list[StageFit]:
@@ -70,6 +71,14 @@ class StubJudge:
     def score(self, criterion: Criterion, subject: Subject) -> RuleResult:
         self.asked.append(criterion.description)
         return RuleResult(score=self.value, reason=f"stub judge on '{criterion.name}'")
+
+
+def as_classifier(stub: StubClassifier) -> StageClassifier:
+    return cast("StageClassifier", stub)  # the stub stands in for the real classifier: classify() is all that is called
+
+
+def as_judge(stub: StubJudge | FailingJudge) -> Judge:
+    return cast("Judge", stub)  # the stub stands in for the real judge: score() is all that is called
 
 
 AWARE_FIT = StubClassifier({"aware": 0.6, "engage": 0.25, "convert": 0.15})
@@ -148,7 +157,7 @@ def test_default_suite_names_only_real_profiles_and_criteria() -> None:
 
 def test_default_suite_bad_texts_are_caught_by_the_rules_alone(tmp_path: Path) -> None:
     undecided = StubClassifier(dict.fromkeys(STAGE_IDS, 1 / len(STAGE_IDS)))
-    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), classifier=undecided)  # type: ignore[arg-type]
+    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), classifier=as_classifier(undecided))
     report = run_suite(load_suite(DEFAULT_SUITE), evaluator=evaluator, draft_fn=None, base_dir=PROJECT_ROOT)
     caught = [c for c in report.cases if c.description.endswith("caught")]
     assert len(caught) >= 4
@@ -220,7 +229,7 @@ def test_unmeasurable_assertions_fail_even_when_negated(evaluator: Evaluator) ->
 
 def test_stage_fit_uses_the_classifier_probability(tmp_path: Path) -> None:
     classifier = StubClassifier({"aware": 0.6, "engage": 0.25, "convert": 0.15})
-    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), classifier=classifier)  # type: ignore[arg-type]
+    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), classifier=as_classifier(classifier))
     case = run_one(
         evaluator,
         {"type": "stage-fit", "value": "aware"},  # default threshold 0.4
@@ -245,7 +254,7 @@ def test_llm_rubric_is_skipped_without_a_judge_and_judged_with_one(tmp_path: Pat
     assert contains.passed and off.passed and off.score == 1.0  # a skipped assertion does not count
 
     judge = StubJudge(0.75)
-    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), judge=judge)  # type: ignore[arg-type]
+    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), judge=as_judge(judge))
     on = run_one(
         evaluator,
         requirement,
@@ -342,11 +351,11 @@ def test_each_assertion_class_checks_itself(
 def test_llm_rubric_asks_the_judge_and_a_judge_error_fails_it(tmp_path: Path) -> None:
     rubric = ASSERTION.validate_python({"type": "llm-rubric", "value": "  Says where.  ", "threshold": 0.7})
     judge = StubJudge(0.75)
-    judged = rubric.check(SUBJECT, SCORED, Evaluator(settings=Settings(data_dir=tmp_path), judge=judge))  # type: ignore[arg-type]
+    judged = rubric.check(SUBJECT, SCORED, Evaluator(settings=Settings(data_dir=tmp_path), judge=as_judge(judge)))
     assert (
         judged.passed and judged.reason == "0.75 >= 0.7: stub judge on 'Says where.'" and judge.asked == ["Says where."]
     )
-    failing = Evaluator(settings=Settings(data_dir=tmp_path), judge=FailingJudge())  # type: ignore[arg-type]
+    failing = Evaluator(settings=Settings(data_dir=tmp_path), judge=as_judge(FailingJudge()))
     failed = rubric.check(SUBJECT, SCORED, failing)
     assert not failed.passed and not failed.skipped and failed.reason == "judge failed: the judge timed out"
 
@@ -578,7 +587,7 @@ def test_unreadable_suites_are_document_errors(tmp_path: Path) -> None:
 
 @pytest.fixture
 def report(tmp_path: Path) -> SuiteReport:
-    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), classifier=AWARE_FIT)  # type: ignore[arg-type]
+    evaluator = Evaluator(settings=Settings(data_dir=tmp_path), classifier=as_classifier(AWARE_FIT))
     suite = make_suite(
         fixed_case({"type": "criterion", "value": "no_purchase_ask"}, description="A clean <b>tip</b> & more"),
         fixed_case({"type": "not-contains", "value": "buy now"}, text=PUSHY, description="A pushy post"),

@@ -1,1 +1,2 @@
-"""The eval suite: retrieval quality, and (later) scorers for drafted assets."""
+"""The eval: the on-brief gate and the stage rubrics that score every draft, the suite runner, and the eval's own
+measurements (calibration on labelled sets, retrieval quality)."""

@@ -12,7 +12,7 @@ from generator import local_llm
 from generator.knowledge import KnowledgeIndex
 from generator.llm import build_chat_model
 from generator.runtime import open_index, refresh_index
-from generator.settings import Settings
+from generator.settings import Provider, Settings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(provider="local", data_dir=tmp_path_factory.mktemp("cvj-data"))
+    return Settings(provider=Provider.LOCAL, data_dir=tmp_path_factory.mktemp("cvj-data"))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from docx import Document as DocxDocument
 
-from generator.kit_models import KitReport
+from generator.drafts import Draft
+from generator.kit_models import KitEntry, KitReport
 from generator.profile import load_profile
 from generator.settings import PROJECT_ROOT
 from tests.conftest import EXAMPLES
@@ -29,6 +30,11 @@ def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CVJ, *args], capture_output=True, text=True, env=_env(data_dir), timeout=900, check=False)
 
 
+def _drafted(entry: KitEntry) -> Draft:
+    assert entry.draft is not None, entry.error
+    return entry.draft
+
+
 def test_kit_writes_every_format_then_an_identical_rerun_makes_no_model_calls(
     data_dir: Path, local_server: object, tmp_path: Path
 ) -> None:
@@ -40,8 +46,8 @@ def test_kit_writes_every_format_then_an_identical_rerun_makes_no_model_calls(
         assert (folder / name).stat().st_size > 0
     report = KitReport.model_validate_json((folder / "kit.json").read_text())
     assert [e.key for e in report.entries] == ["subscribe.lead_magnet", "convert.entry_offer"]
-    drafted = [e for e in report.entries if e.draft]
-    assert drafted and all(e.draft.evaluation and 0 <= e.draft.evaluation.score <= 1 for e in drafted)  # type: ignore[union-attr]
+    drafted = [e.draft for e in report.entries if e.draft]
+    assert drafted and all(d.evaluation and 0 <= d.evaluation.score <= 1 for d in drafted)
     assert "<svg" in (folder / "kit.html").read_text() and "The journey check" in (folder / "kit.md").read_text()
     assert report.journey and [r.stage for r in report.journey.rows] == ["subscribe", "convert"]
     assert report.business in "\n".join(p.text for p in DocxDocument(str(folder / "kit.docx")).paragraphs)
@@ -51,7 +57,7 @@ def test_kit_writes_every_format_then_an_identical_rerun_makes_no_model_calls(
         assert again.returncode == first.returncode, again.stderr  # 2 when an asset failed the eval: same verdicts
         rerun = KitReport.model_validate_json(next((tmp_path / "b").iterdir()).joinpath("kit.json").read_text())
         assert rerun.totals.model_calls == 0  # every answer came from the response cache
-        assert [e.draft.asset for e in rerun.entries] == [e.draft.asset for e in report.entries]  # type: ignore[union-attr]
+        assert [_drafted(e).asset for e in rerun.entries] == [_drafted(e).asset for e in report.entries]
 
 
 def test_a_killed_kit_resumes_without_redoing_finished_assets(

@@ -16,7 +16,7 @@ from generator.kit import KitOptions, plan_kit, run_kit
 from generator.llm import build_chat_model, check_completion
 from generator.local_llm import build_info, running_server
 from generator.profile import BusinessProfile
-from generator.settings import Settings
+from generator.settings import Provider, Settings
 
 
 def test_the_installed_llama_cpp_is_the_portable_build() -> None:
@@ -34,14 +34,14 @@ def test_the_installed_llama_cpp_is_the_portable_build() -> None:
 
 
 def test_doctor_asks_for_a_real_completion(tmp_path: Path) -> None:
-    answer = check_completion(Settings(provider="local", data_dir=tmp_path / "data"))
+    answer = check_completion(Settings(provider=Provider.LOCAL, data_dir=tmp_path / "data"))
     assert re.fullmatch(r"answered (['\"]).+\1 in \d+\.\d s", answer), answer
 
 
 def test_a_server_killed_mid_request_is_reported_and_the_next_asset_is_drafted_by_a_restart(
     tmp_path: Path, coffee: BusinessProfile
 ) -> None:
-    settings = Settings(provider="local", data_dir=tmp_path / "data", llm_cache=False)
+    settings = Settings(provider=Provider.LOCAL, data_dir=tmp_path / "data", llm_cache=False)
     plan = plan_kit(["aware"], variants=2)
     with running_server(settings) as server:
         first_pid = server.pid
@@ -53,6 +53,7 @@ def test_a_server_killed_mid_request_is_reported_and_the_next_asset_is_drafted_b
                 threading.Timer(0.5, os.kill, (first_pid, signal.SIGSEGV)).start()
 
         model = build_chat_model(settings, local_server=server)
+        assert model.http_client is not None  # built for the local server
         model.http_client.event_hooks["request"].append(segfault_during_first_request)
         report = run_kit(coffee, plan, out_dir=tmp_path / "kit", model=model, index=None, settings=settings,
                          options=KitOptions(concurrency=1))  # fmt: skip

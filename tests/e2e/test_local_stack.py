@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from langchain_openai import ChatOpenAI
 
-from generator.assets import ASSET_TYPES
+from generator.assets import ASSET_TYPES, SocialPost
 from generator.chains import draft, draft_variants
 from generator.drafts import Draft, DraftRequest
 from generator.knowledge import KnowledgeIndex
@@ -63,6 +63,8 @@ def test_cli_draft_json_then_revise(data_dir: Path, local_server: object, tmp_pa
     parsed = Draft.model_validate(json.loads(result.stdout))
     assert parsed.stage == "convert" and parsed.asset_type == "entry_offer"
     assert parsed.meta.sources and parsed.meta.usage.total_tokens > 0
+    assert parsed.evaluation is not None, "every draft is scored unless --no-score"
+    assert list((data_dir / "drafts").rglob("entry_offer-v1.json")), "and saved as it is made"
     saved = tmp_path / "offer.json"
     saved.write_text(result.stdout)
     revised_path = tmp_path / "offer-v2.json"
@@ -81,7 +83,8 @@ def test_cli_candidates_keep_the_eval_best_and_the_rest(data_dir: Path, local_se
     assert result.returncode == 0, result.stderr
     kept = Draft.model_validate(json.loads(result.stdout))
     assert kept.evaluation is not None and len(kept.alternatives) == 1
-    assert kept.asset["title"] == load_profile(EXAMPLES[0]).offers.lead_magnet.name  # type: ignore[union-attr]
+    magnet = load_profile(EXAMPLES[0]).offers.lead_magnet
+    assert magnet is not None and kept.asset["title"] == magnet.name
     other = kept.alternatives[0].evaluation
     assert (
         other is not None
@@ -96,7 +99,9 @@ def test_variants_differ(chat_model: ChatOpenAI, index: KnowledgeIndex, stack_se
     )
     assert [r.variant for r in results] == [1, 2]
     assert results[0].asset != results[1].asset
-    assert all(r.asset["channel"] == "x" and len(r.typed().published_text()) <= 280 for r in results)
+    for r in results:
+        post = r.typed()
+        assert r.asset["channel"] == "x" and isinstance(post, SocialPost) and len(post.published_text()) <= 280
 
 
 def test_cli_llm_start_status_stop(tmp_path: Path) -> None:
