@@ -73,6 +73,14 @@ class CriterionScore(BaseModel):
     reason: str
 
 
+class Problem(BaseModel):
+    """One thing to fix in a draft: a failed gate check or a weak criterion, with its score and why."""
+
+    name: str
+    score: float
+    reason: str
+
+
 class AssetScore(BaseModel):
     stage: str
     score: float
@@ -98,10 +106,17 @@ class AssetScore(BaseModel):
         )
         return weak[:limit]
 
+    def to_fix(self, limit: int = 5) -> list[Problem]:
+        """What to fix, worst first: the gate's failed checks (each scores 0), then the weakest criteria. The one
+        ordering every front door and export shows."""
+        checks = self.gate.checks if self.gate else []
+        gate = [Problem(name=c.name, score=0.0, reason=c.reason) for c in checks if not c.passed]
+        weak = [Problem(name=c.name, score=c.score or 0.0, reason=c.reason) for c in self.weakest(limit)]
+        return (gate + weak)[:limit]
+
     def problems(self, limit: int = 5) -> list[str]:
-        """What to fix, worst first: the gate's problems, then the weakest criteria."""
-        found = self.gate.problems() if self.gate else []
-        return (found + [f"{c.name}: {c.reason}" for c in self.weakest(limit)])[:limit]
+        """``to_fix`` as lines: 'name: reason'."""
+        return [f"{p.name}: {p.reason}" for p in self.to_fix(limit)]
 
     def critique(self) -> str:
         """What to fix, worst first: feeds a revision."""

@@ -140,14 +140,7 @@ def _label(entry: KitEntry) -> str:
 
 
 def _to_fix(evaluation: AssetScore) -> list[CriterionView]:
-    """The gate's problems first (each scores 0), then the weakest criteria."""
-    gate = (
-        [CriterionView(c.name, 0.0, c.reason) for c in evaluation.gate.checks if not c.passed]
-        if evaluation.gate
-        else []
-    )
-    weak = [CriterionView(c.name, c.score or 0.0, c.reason) for c in evaluation.weakest(WEAKEST)]
-    return (gate + weak)[:WEAKEST]
+    return [CriterionView(p.name, p.score, p.reason) for p in evaluation.to_fix(WEAKEST)]
 
 
 def _seconds(entry: KitEntry) -> float:
