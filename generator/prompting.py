@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from generator.drafts import Draft, DraftRequest
 from generator.errors import PromptError
 from generator.facts import business_facts
+from generator.fencing import as_data, fenced
 from generator.profile import BusinessProfile
 from generator.stages import get_stage
 from generator.tokens import count_tokens, truncate_to_tokens
@@ -185,7 +186,9 @@ def system_message(prompts_dir: Path) -> SystemMessage:
 
 def business_block(prompts_dir: Path, profile: BusinessProfile) -> str:
     """The business's fact sheet, fenced as data: the long prefix a kit's drafts share."""
-    return load_prompt(prompts_dir, BUSINESS_PROMPT_ID).fill({"facts": business_facts(profile)})
+    return load_prompt(prompts_dir, BUSINESS_PROMPT_ID).fill(
+        {"facts": fenced("business_facts", business_facts(profile))}
+    )
 
 
 def field_guide(schema: type[BaseModel]) -> str:
@@ -218,7 +221,7 @@ def example_block(prompts_dir: Path, asset_type: str, profile: BusinessProfile) 
     offer = f"The offer it presents: {example.offer}\n" if example.offer else ""
     return (
         "First, a worked example for a different business, to show the shape and the tone only:\n"
-        f"<example_business>\n{business.facts.strip()}\n</example_business>\n{offer}"
+        f"{fenced('example_business', business.facts)}\n{offer}"
         f"Its answer:\n{json.dumps(example.asset, ensure_ascii=False)}\n\nNow the real one (nothing from the example)."
     )
 
@@ -226,8 +229,9 @@ def example_block(prompts_dir: Path, asset_type: str, profile: BusinessProfile) 
 def earlier_summary(earlier: dict[str, Draft] | None, *, tokens_each: int = EARLIER_TOKENS) -> str:
     """Earlier assets this one builds on, each cut short: enough to stay consistent, little to prefill."""
     if not earlier:
-        return "(none)"
-    return "\n".join(f"- {' '.join(truncate_to_tokens(d.as_text(), tokens_each).split())}" for d in earlier.values())
+        return fenced("earlier_assets", "(none)")
+    lines = (f"- {' '.join(truncate_to_tokens(d.as_text(), tokens_each).split())}" for d in earlier.values())
+    return fenced("earlier_assets", "\n".join(lines))
 
 
 def asset_messages(
@@ -246,14 +250,15 @@ def asset_messages(
     prompt = load_prompt(prompts_dir, request.asset_class.asset_type)
     frame = load_prompt(prompts_dir, FRAME_PROMPT_ID)
     channel = request.resolved_channel(profile.channels) or "any channel"
+    name = as_data(profile.name)  # the one profile field outside the fence: short, and stripped of tags
     own = frame.fill(
         {
-            "business_name": profile.name,
-            "task": prompt.fill({"business_name": profile.name, "channel": channel}).strip(),
+            "business_name": name,
+            "task": prompt.fill({"business_name": name, "channel": channel}).strip(),
             "reader": stage.prospect_state,
             "next_step": stage.next_step,
             "offer": f"The offer (fixed, use it exactly): {offer}\n" if offer else "",
-            "notes": notes or "(none)",
+            "notes": fenced("reference_notes", notes or "(none)"),
             "earlier_assets": earlier_summary(earlier),
             "instructions": request.instructions or "(none)",
             "example": example_block(prompts_dir, request.asset_class.asset_type, profile) if worked_example else "",

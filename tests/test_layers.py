@@ -10,8 +10,8 @@ from generator.settings import PROJECT_ROOT
 
 FLOORS: list[list[str]] = [
     # foundations
-    ["settings", "errors", "files", "tokens", "validation", "stages", "profile", "assets", "drafts", "facts", "rules",
-     "charts", "evaluation.results"],
+    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "profile", "assets", "drafts",
+     "facts", "rules", "charts", "evaluation.results"],
     # models and retrieval
     ["llm", "llm_cache", "local_llm", "embeddings", "knowledge", "ingest", "stage_router"],
     # generation

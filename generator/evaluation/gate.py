@@ -78,6 +78,7 @@ class GateLists(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     debris: list[DebrisPattern] = Field(min_length=1)
+    injection: str = Field(description="Orders aimed at a model: never copy, whatever the profile says")
     merge_fields: str
     claims: ClaimPatterns
     review_sites: list[str] = Field(min_length=1)
@@ -95,6 +96,7 @@ class CompiledGate:
 
     def __init__(self, lists: GateLists) -> None:
         self.debris = [(d.name, re.compile(d.regex, re.I | re.M)) for d in lists.debris]
+        self.injection = re.compile(lists.injection, re.I)
         self.merge_fields = re.compile(lists.merge_fields, re.I)
         self.claims = {kind: re.compile(rx, re.I) for kind, rx in lists.claims.model_dump().items()}
         self.review_sites = lists.review_sites
@@ -184,6 +186,10 @@ class Gate:
         allowed = brief.lower()  # the profile's own words are never debris
         found = []
         for field, value, _ in fields:
+            planted = self.lists.injection.search(value)
+            if planted:  # checked before the profile's words excuse anything: planted orders can sit in a profile
+                found.append(f"an order aimed at a model in {field} ('{short(planted.group(0))}')")
+                continue
             value = self.lists.merge_fields.sub("", value)  # a link or first-name merge field is the sender's to fill
             said, told = content_stems(value), instructions.get(field.split("[")[0], set())
             if len(said & told) >= 3 and len(said & told) >= 0.75 * len(said):
