@@ -91,7 +91,7 @@ def test_batch_kits_for_every_example_profile(data_dir: Path, local_server: obje
         ["brightpath-physio", "harbor-lane-coffee", "ledgerloop"]
     )
     assert all((p / "kit.md").exists() and not (p / "kit.html").exists() for p in tmp_path.iterdir())
-    assert "business" in result.stdout and "mean score" in result.stdout
+    assert "business" in result.stdout and "Totals" in result.stdout and "mean" in result.stdout
 
 
 def test_eval_classify_and_score_keep_input_order(data_dir: Path, tmp_path: Path) -> None:
