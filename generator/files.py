@@ -1,12 +1,16 @@
-"""Atomic file writes: a crash or a concurrent reader never sees half a file."""
+"""Atomic file writes (a crash or a concurrent reader never sees half a file) and a lock file across processes."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 
 def write_atomic(path: Path, write: Callable[[str], object]) -> None:
@@ -27,3 +31,42 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, data: object) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@functools.cache
+def _file_lock(path: str) -> FileLock:
+    # One object per path: re-entrant within a thread, and threads (each its own descriptor) exclude each other too.
+    return FileLock(path)
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid that last took the lock file ``path`` (None if unknown)."""
+    with contextlib.suppress(OSError, ValueError):
+        return int(_owner_file(Path(path)).read_text(encoding="utf-8").strip())
+    return None
+
+
+def _owner_file(path: Path) -> Path:
+    return path.with_name(path.name + ".owner")
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, *, timeout_s: float, busy: Callable[[int | None], Exception]) -> Iterator[None]:
+    """Hold the lock file ``path`` for the block: one holder at a time across processes and threads, re-entrant.
+
+    Waits up to ``timeout_s``, then raises ``busy(pid of the holder)``. The operating system drops the lock when
+    its holder dies, so a killed command never leaves it held.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _file_lock(str(path))
+    try:
+        lock.acquire(timeout=timeout_s)
+    except Timeout:
+        raise busy(lock_holder(path)) from None
+    try:
+        if lock.lock_counter == 1:  # the outermost hold in this thread says who holds it
+            write_text_atomic(_owner_file(path), str(os.getpid()))
+        yield
+    finally:
+        lock.release()

@@ -3,10 +3,15 @@
 Chunks carry ``kind`` (method | business), ``stage`` (primary stage or ``general``), one boolean
 flag per stage they serve (``s_<stage>``, so Chroma can filter on any of them), ``source`` and
 ``topic``. Chunk ids are content hashes, so indexing twice adds nothing.
+
+Chroma's local files are not process-safe: one command at a time writes to them, holding ``<data_dir>/index.lock``
+(readers go on; nothing new to write, no lock). Writers that must not wait share a Chroma server (``CVJ_CHROMA_URL``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,6 +31,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 from pydantic import BaseModel
 
 from generator.errors import ConfigError, ModelUnavailableError
+from generator.files import exclusive
 from generator.profile import BusinessProfile
 from generator.settings import Settings
 from generator.stage_router import StageRouter
@@ -38,6 +44,11 @@ CHUNK_OVERLAP = 40
 FETCH_K = 30  # candidates fetched before boosting and MMR
 STAGE_BOOST = 2.0  # weight of the stage signal against cosine similarity
 DIVERSITY = 0.3  # MMR: 0 = pure relevance
+WRITE_LOCK_TIMEOUT_S = 120.0  # how long a write waits for another command's (the guide embeds in ~10 s)
+
+
+class IndexBusyError(ModelUnavailableError):
+    """Another command holds the index's write lock for longer than we wait."""
 
 
 class Hit(BaseModel):
@@ -143,10 +154,14 @@ def chunk_id(doc: Document) -> str:
 class KnowledgeIndex:
     """A Chroma collection (local files or a Chroma server) with stage-aware, diverse search."""
 
-    def __init__(self, store: Chroma, *, embeddings: Embeddings, router: StageRouter | None = None) -> None:
+    def __init__(
+        self, store: Chroma, *, embeddings: Embeddings, router: StageRouter | None = None, lock: Path | None = None
+    ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.router = router
+        self.write_lock = lock  # None: a Chroma server, which orders its writers itself
+        self.lock_timeout_s = WRITE_LOCK_TIMEOUT_S
 
     @classmethod
     def open(
@@ -154,19 +169,27 @@ class KnowledgeIndex:
     ) -> KnowledgeIndex:
         """The collection for these embeddings (one per embedding model), local or on a Chroma server."""
         name = f"cvj-{embedding_id}".replace(".", "-")
-        meta = {"hnsw:space": "cosine"}
+        store = functools.partial(
+            Chroma, collection_name=name, embedding_function=embeddings, collection_metadata={"hnsw:space": "cosine"}
+        )
         if settings.chroma_url:
-            client = chroma_http_client(settings.chroma_url)
-            store = Chroma(collection_name=name, embedding_function=embeddings, client=client, collection_metadata=meta)
-        else:
-            settings.index_dir.mkdir(parents=True, exist_ok=True)
-            store = Chroma(
-                collection_name=name,
-                embedding_function=embeddings,
-                persist_directory=str(settings.index_dir),
-                collection_metadata=meta,
-            )
-        return cls(store, embeddings=embeddings, router=router)
+            return cls(store(client=chroma_http_client(settings.chroma_url)), embeddings=embeddings, router=router)
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = settings.data_dir / "index.lock"
+        try:  # two processes creating the folder's database or a collection at once fail: one does it
+            if not (settings.index_dir / "chroma.sqlite3").exists():
+                raise FileNotFoundError
+            local = store(persist_directory=str(settings.index_dir))
+        except Exception:  # chromadb raises plain errors
+            with index_write_lock(lock):
+                local = store(persist_directory=str(settings.index_dir))
+        return cls(local, embeddings=embeddings, router=router, lock=lock)
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the index's write lock for the block (re-entrant; a Chroma server needs none)."""
+        if self.write_lock is None:
+            return contextlib.nullcontext()
+        return index_write_lock(self.write_lock, timeout_s=self.lock_timeout_s)
 
     @property
     def collection(self) -> Collection:
@@ -177,24 +200,39 @@ class KnowledgeIndex:
 
     def add(self, docs: list[Document]) -> int:
         """Add chunks not yet present; returns how many were new."""
-        if not docs:
-            return 0
-        ids = [chunk_id(d) for d in docs]
-        unique = dict(zip(ids, docs, strict=True))
-        existing = set(self.store.get(ids=list(unique), include=[])["ids"])
-        new = {i: d for i, d in unique.items() if i not in existing}
-        if new:
-            self.store.add_documents(list(new.values()), ids=list(new))
-        return len(new)
+        return self._write({chunk_id(d): d for d in docs})
 
     def replace_source(self, source: str, docs: list[Document]) -> int:
-        """Make the chunks of one source exactly ``docs`` (removes what changed)."""
-        keep = {chunk_id(d) for d in docs}
-        old = set(self.store.get(where={"source": source}, include=[])["ids"])
-        stale = old - keep
-        if stale:
-            self.store.delete(ids=list(stale))
-        return self.add(docs)
+        """Make the chunks of one source exactly ``docs`` (removes what changed); returns how many were new."""
+        return self._write({chunk_id(d): d for d in docs}, source=source)
+
+    def _write(self, docs: dict[str, Document], *, source: str | None = None) -> int:
+        """Read what changes and embed it without the write lock (the slow part; nothing new: no lock), then write."""
+
+        def missing(wanted: dict[str, Document]) -> dict[str, Document]:
+            existing = set(self.store.get(ids=list(wanted), include=[])["ids"]) if wanted else set()
+            return {i: d for i, d in wanted.items() if i not in existing}
+
+        def stale() -> list[str]:
+            where: Where = {"source": str(source)}
+            return [i for i in self.store.get(where=where, include=[])["ids"] if i not in docs]
+
+        new = missing(docs)
+        if not new and not (source and stale()):
+            return 0
+        texts = [d.page_content for d in new.values()]
+        vectors = dict(zip(new, self.embeddings.embed_documents(texts) if texts else [], strict=True))
+        with self.writing():
+            if source and (gone := stale()):
+                self.store.delete(ids=gone)
+            if new := missing(new):  # another command may have added some meanwhile
+                self.collection.upsert(
+                    ids=list(new),
+                    embeddings=np.array([vectors[i] for i in new], dtype=np.float32),
+                    documents=[d.page_content for d in new.values()],
+                    metadatas=[d.metadata for d in new.values()],
+                )
+        return len(new)
 
     def stage_probabilities(self, query: str, vector: list[float] | None = None) -> dict[str, float]:
         """What stage a query is about, per the router (empty without one)."""
@@ -295,13 +333,18 @@ def chroma_http_client(url: str) -> ClientAPI:
 
 
 def index_all(index: KnowledgeIndex, knowledge_dir: Path, profiles: Iterable[BusinessProfile] = ()) -> int:
-    """Index the guide and the given profiles; returns how many chunks were new."""
-    added = 0
+    """Index the guide and the given profiles; returns how many chunks were new (only changed sources write)."""
     by_source: dict[str, list[Document]] = {}
     for doc in knowledge_documents(knowledge_dir):
         by_source.setdefault(str(doc.metadata["source"]), []).append(doc)
     for profile in profiles:
         by_source[f"profile:{profile.slug}"] = profile_documents(profile)
-    for source, docs in by_source.items():
-        added += index.replace_source(source, docs)
-    return added
+    return sum(index.replace_source(source, docs) for source, docs in by_source.items())
+
+
+def index_write_lock(path: Path, *, timeout_s: float = WRITE_LOCK_TIMEOUT_S) -> contextlib.AbstractContextManager[None]:
+    """One writer at a time on a persistent index folder."""
+    return exclusive(path, timeout_s=timeout_s, busy=lambda pid: IndexBusyError(
+        f"The index is being updated by another command (pid {pid or '?'}); try again or set CVJ_CHROMA_URL to share "
+        f"a Chroma server (waited {timeout_s:g} s)."
+    ))  # fmt: skip

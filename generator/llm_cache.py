@@ -7,10 +7,13 @@ langchain-community's SQLiteCache, which is being sunset. Answers are stored as 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +42,31 @@ def _key(prompt: str, llm_string: str) -> str:
 
 
 class SQLiteAnswerCache(BaseCache):
-    """Thread- and process-safe: a short connection per call, WAL journal, writes replace."""
+    """Thread- and process-safe: a connection per thread (and per process: never one inherited through a fork),
+    WAL journal (readers never wait for the writer), a busy timeout (a writer waits its turn rather than failing with
+    "database is locked"), one statement per transaction, writes replace."""
+
+    BUSY_TIMEOUT_S = 30.0
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA journal_mode=WAL")  # kept in the file, for every process
             db.execute(_SCHEMA)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, for one transaction: committed at the end of the block, rolled back on an error."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT_S)
+            # Safe with WAL (a power cut may lose the last answers, never the file); commits need not wait for the disk.
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db, self._local.pid = db, os.getpid()
+        with db:
+            yield db
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         with self._connect() as db:

@@ -1,9 +1,9 @@
 """Start, find, health-check, supervise and stop the embedded llama.cpp OpenAI-compatible server.
 
-One server per data dir: its pid, port and model are kept in ``<data_dir>/llm-server.json`` so
-that ``cvj llm start`` leaves one running that every later command reuses, while a command that
-had to start its own stops it again when done. A server that dies mid-work is reported as a crash
-(exit code or signal, and the end of its log) and restarted once for the next request.
+One server per data dir, shared by every command that uses it (see ``server_lease``): ``cvj llm start`` leaves
+one running that later commands reuse until ``cvj llm stop``; a server a command had to start on demand is shared
+too, and the last command using it stops it, whichever command started it. A server that dies mid-work is reported
+as a crash (exit code or signal, and the end of its log) and restarted once for the next request.
 """
 
 from __future__ import annotations
@@ -22,26 +22,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from generator.errors import ModelCrashedError, ModelUnavailableError
-from generator.files import write_text_atomic
+from generator.server_lease import (
+    Owner,
+    ServerState,
+    StopOutcome,
+    blocking_server,
+    is_server_process,
+    leave,
+    process_info,
+    read_state,
+    release_lease,
+    server_lock,
+    stop_child,
+    stop_shared,
+    take_lease,
+    write_state,
+)
 from generator.settings import Settings
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-class ServerState(BaseModel):
-    """What we know about a running server."""
-
-    pid: int
-    port: int
-    model_path: str
-    started_at: datetime
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
 
 
 def bundled_gguf() -> Path:
@@ -72,22 +73,13 @@ def build_info() -> str:
     return f"llama-cpp-python {version}: {llama_cpp.llama_print_system_info().decode(errors='replace').strip()}"
 
 
-def _state_file(settings: Settings) -> Path:
-    return settings.data_dir / "llm-server.json"
+def _log_file(settings: Settings, port: int | None = None) -> Path:
+    """The shared server's log; a server of one command alone (beside the shared one) logs by its port."""
+    return settings.data_dir / ("llm-server.log" if port is None else f"llm-server-{port}.log")
 
 
-def _log_file(settings: Settings) -> Path:
-    return settings.data_dir / "llm-server.log"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _lock(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    return server_lock(settings.data_dir, settings.local_start_timeout_s)
 
 
 def is_healthy(base_url: str, *, timeout_s: float = 2.0) -> bool:
@@ -99,17 +91,11 @@ def is_healthy(base_url: str, *, timeout_s: float = 2.0) -> bool:
 
 
 def find_running(settings: Settings) -> ServerState | None:
-    """The server this data dir started, if it is alive, healthy and serving the configured model."""
-    path = _state_file(settings)
-    try:
-        state = ServerState.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValidationError):
+    """The data dir's server, if its pid is still that server, it answers, and it serves the configured model."""
+    state = read_state(settings.data_dir)
+    if state is None or state.model_path != str(gguf_path(settings)) or not is_server_process(state):
         return None
-    if not _pid_alive(state.pid) or not is_healthy(state.base_url):
-        return None
-    if state.model_path != str(gguf_path(settings)):
-        return None
-    return state
+    return state if is_healthy(state.base_url) else None
 
 
 def _free_port() -> int:
@@ -118,54 +104,85 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _log_tail(settings: Settings, lines: int = 15) -> str:
+def _log_tail(path: Path, lines: int = 15) -> str:
     with contextlib.suppress(OSError):
-        return "\n".join(_log_file(settings).read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     return ""
 
 
 def start(settings: Settings) -> tuple[ServerState, bool]:
-    """Reuse a healthy server or start one; returns (state, started_by_us)."""
-    running = find_running(settings)
-    if running:
-        return running, False
-    state, _ = launch(settings)
-    return state, True
+    """``cvj llm start``: a server that runs until ``cvj llm stop``, reused or started; returns (state, started)."""
+    with _lock(settings):
+        running = find_running(settings)
+        if running:
+            if running.owner != "command":  # started on demand by a command still using it: now kept warm
+                running = running.model_copy(update={"owner": "command"})
+                write_state(settings.data_dir, running)
+            return running, False
+        if blocking := blocking_server(settings.data_dir):
+            raise ModelUnavailableError(
+                f"Another local model server runs for {settings.data_dir} (pid {blocking.pid}, "
+                f"{Path(blocking.model_path).name}) and cannot serve {gguf_path(settings).name}. "
+                "Stop it first: `cvj llm stop`."
+            )
+        state, _ = launch(settings, owner="command")
+        return state, True
 
 
-def launch(
-    settings: Settings, *, port: int | None = None, append_log: bool = False
-) -> tuple[ServerState, subprocess.Popen[bytes]]:
-    """Start a new server (on ``port``, or the configured or a free one) and wait until it answers."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise ModelUnavailableError("llama-cpp-python is not installed. Run `make setup` (it installs it).")
-    model = gguf_path(settings)
-    port = port or settings.local_port or _free_port()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [
+def server_command(settings: Settings, model: Path, port: int) -> list[str]:
+    return [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", str(settings.local_n_ctx), "--n_threads", str(settings.local_threads),
     ]  # fmt: skip
-    with _log_file(settings).open("ab" if append_log else "wb") as log:
+
+
+def launch(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    append_log: bool = False,
+    owner: Owner = "on-demand",
+    shared: bool = True,
+) -> tuple[ServerState, subprocess.Popen[bytes]]:
+    """Start a new server (on ``port``, or the configured or a free one) and wait until it answers.
+
+    A ``shared`` one is recorded in the data dir's state file for other commands to find (call it holding the
+    server lock); another serves one command alone, on a free port, with a log of its own.
+    """
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ModelUnavailableError("llama-cpp-python is not installed. Run `make setup` (it installs it).")
+    model = gguf_path(settings)
+    port = port or (settings.local_port if shared else None) or _free_port()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = _log_file(settings, None if shared else port)
+    with log_path.open("ab" if append_log else "wb") as log:
         if append_log:
             log.write(f"\n--- restarted at {datetime.now(UTC).isoformat()} ---\n".encode())
             log.flush()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=server_env())
-    state = ServerState(pid=proc.pid, port=port, model_path=str(model), started_at=datetime.now(UTC))
+        proc = subprocess.Popen(
+            server_command(settings, model, port),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=server_env(),
+        )  # fmt: skip
+    info = process_info(proc.pid)
+    state = ServerState(
+        pid=proc.pid, port=port, model_path=str(model), started_at=datetime.now(UTC), owner=owner,
+        process_start=info.start if info else None,
+    )  # fmt: skip
     deadline = time.monotonic() + settings.local_start_timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ModelUnavailableError(
-                f"The local model server exited at start ({describe_exit(proc.returncode)}).\n{_log_tail(settings)}"
+                f"The local model server exited at start ({describe_exit(proc.returncode)}).\n{_log_tail(log_path)}"
             )
         if is_healthy(state.base_url, timeout_s=1.0):
-            write_text_atomic(_state_file(settings), state.model_dump_json())
+            if shared:
+                write_state(settings.data_dir, state)
             return state, proc
         time.sleep(0.2)
-    _terminate(proc.pid)
+    stop_child(proc)
     raise ModelUnavailableError(
-        f"The local model server did not become ready in {settings.local_start_timeout_s:g}s.\n{_log_tail(settings)}"
+        f"The local model server did not become ready in {settings.local_start_timeout_s:g}s.\n{_log_tail(log_path)}"
     )
 
 
@@ -189,47 +206,39 @@ def describe_exit(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
-def _terminate(pid: int, *, grace_s: float = 5.0) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            if not _pid_alive(pid):
-                return
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-
-
-def stop(settings: Settings) -> bool:
-    """Stop the server this data dir started; False if none was running."""
-    path = _state_file(settings)
-    try:
-        state = ServerState.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValidationError):
-        return False
-    path.unlink(missing_ok=True)
-    if not _pid_alive(state.pid):
-        return False
-    _terminate(state.pid)
-    return True
+def stop(settings: Settings) -> StopOutcome:
+    """``cvj llm stop``: stop the server now, or, while commands use it, when the last of them is done."""
+    if read_state(settings.data_dir) is None:
+        return StopOutcome(stopped=False)  # nothing to stop (and no data dir made to say so)
+    with _lock(settings):
+        return stop_shared(settings.data_dir)
 
 
 class LocalServer:
-    """The server one command works with: notices a crash, restarts it once, stops it at the end if ours.
+    """The server one command works with: notices a crash, restarts it once, and leaves it when done.
 
     Checked before every request (``ensure_running``), so a server that died during one asset of a kit
     is restarted for the next instead of failing every remaining asset; ``crash_report`` turns a dead
     server into the message a user needs (how it died and the end of its log), not "could not be reached".
+    With a ``lease`` it is the data dir's shared server (stopped by the last user out, if started on demand);
+    without one it serves this command alone and is stopped when it closes.
     """
 
     def __init__(
-        self, settings: Settings, state: ServerState, process: subprocess.Popen[bytes] | None, *, restarts: int = 1
+        self,
+        settings: Settings,
+        state: ServerState,
+        process: subprocess.Popen[bytes] | None,
+        *,
+        restarts: int = 1,
+        lease: Path | None = None,
+        log_file: Path | None = None,
     ) -> None:
         self.settings = settings
         self.state = state
-        self.process = process  # None when reusing a server another command started
+        self.process = process  # None when using a server another command started
+        self.lease = lease
+        self.log_file = log_file or _log_file(settings)
         self.restarts_left = restarts
         self.restarted = 0
         self._lock = threading.Lock()
@@ -245,7 +254,7 @@ class LocalServer:
     def is_alive(self) -> bool:
         if self.process is not None:
             return self.process.poll() is None  # also reaps it, so a dead child is not a live zombie
-        return _pid_alive(self.state.pid)
+        return is_server_process(self.state)
 
     def crash_report(self) -> str | None:
         """None while the server runs; else how it died and the last lines of its log."""
@@ -258,7 +267,7 @@ class LocalServer:
                 "\nA crash like this on the first request usually means llama-cpp-python was built for another "
                 "CPU; `make setup` builds it portable."
             )
-        tail = _log_tail(self.settings) or "(the log is empty)"
+        tail = _log_tail(self.log_file) or "(the log is empty)"
         return f"The local model server crashed ({how}); last lines of its log:\n{tail}{hint}"
 
     def ensure_running(self) -> None:
@@ -271,37 +280,61 @@ class LocalServer:
                 raise ModelCrashedError(report + "\nIt was already restarted once; not restarting again.")
             self.restarts_left -= 1
             try:
-                self.state, self.process = launch(self.settings, port=self.state.port, append_log=True)
+                self.state, self.process = self._restart()
             except ModelUnavailableError as exc:
                 raise ModelCrashedError(f"{report}\nRestarting it failed: {exc.message}") from None
             self.restarted += 1
 
+    def _restart(self) -> tuple[ServerState, subprocess.Popen[bytes] | None]:
+        port = self.state.port
+        if self.lease is not None:
+            with _lock(self.settings):
+                current = find_running(self.settings)
+                if current is not None and current.port == port:
+                    return current, None  # another user of the shared server restarted it first
+                if current is None:
+                    recorded = read_state(self.settings.data_dir)
+                    owner = recorded.owner if recorded and recorded.pid == self.state.pid else self.state.owner
+                    return launch(self.settings, port=port, append_log=True, owner=owner)
+            release_lease(self.lease)  # a new shared server runs elsewhere: ours serves this command alone
+            self.lease, self.log_file = None, _log_file(self.settings, port)
+        return launch(self.settings, port=port, append_log=True, shared=False)
+
     def close(self) -> None:
-        """Stop the server if this command started it (a restart counts as starting it)."""
-        if self.process is None:
+        """Leave the server: stop it if it served this command alone, or if it was started on demand and this
+        command is the last one using it. One started by ``cvj llm start`` keeps running."""
+        if self.lease is None:
+            if self.process is not None:
+                stop_child(self.process)
             return
-        if self.is_alive():
-            _terminate(self.process.pid)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
-        with contextlib.suppress(OSError, ValidationError):
-            state = ServerState.model_validate_json(_state_file(self.settings).read_text(encoding="utf-8"))
-            if state.pid == self.process.pid:
-                _state_file(self.settings).unlink(missing_ok=True)
+        lease, self.lease = self.lease, None
+        try:
+            with _lock(self.settings):
+                leave(self.settings.data_dir, lease, self.process)
+        finally:
+            release_lease(lease)  # done already, unless the lock could not be had
 
 
 def open_server(settings: Settings) -> LocalServer:
-    """A healthy server to work with: the running one for this data dir, or a new one of ours."""
-    running = find_running(settings)
-    if running:
-        return LocalServer(settings, running, None)
-    state, process = launch(settings)
-    return LocalServer(settings, state, process)
+    """A healthy server to work with: the data dir's shared one under a lease, started on demand if none runs.
+
+    Where the recorded server cannot serve this command (another model, not answering) and is kept or in use,
+    this command starts one of its own beside it, stopped when it closes.
+    """
+    with _lock(settings):
+        running = find_running(settings)
+        if running is not None:
+            return LocalServer(settings, running, None, lease=take_lease(settings.data_dir))
+        if blocking_server(settings.data_dir) is None:
+            state, process = launch(settings)
+            return LocalServer(settings, state, process, lease=take_lease(settings.data_dir))
+    state, process = launch(settings, shared=False)
+    return LocalServer(settings, state, process, log_file=_log_file(settings, state.port))
 
 
 @contextlib.contextmanager
 def running_server(settings: Settings) -> Iterator[LocalServer]:
-    """A supervised server for the duration of the block; stopped after only if we started it."""
+    """A supervised server for the duration of the block; left (and stopped if nobody else uses it) after."""
     server = open_server(settings)
     try:
         yield server

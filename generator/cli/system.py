@@ -16,6 +16,7 @@ from generator.cli.common import JsonOpt, app, err, friendly_errors, llm_app, ou
 from generator.embeddings import ensure_minilm_files
 from generator.llm import check_completion
 from generator.runtime import components
+from generator.server_lease import lease_holders
 from generator.settings import EmbeddingsProvider, Provider
 from generator.stages import load_stages
 from generator.tokens import ENCODING, count_tokens, ensure_tiktoken_cache
@@ -73,30 +74,41 @@ def serve(
 @llm_app.command("start")
 @friendly_errors
 def llm_start() -> None:
-    """Start the local server (or reuse a running one); it keeps running for later commands."""
+    """Start the local server (or keep the running one); it keeps running for later commands until `cvj llm stop`."""
     with err.status("Starting the local model server..."):
         state, started = local_llm.start(components().settings)
     verb = "Started" if started else "Already running:"
-    err.print(f"{verb} {Path(state.model_path).name} at {state.base_url} (pid {state.pid})")
+    err.print(f"{verb} {Path(state.model_path).name} at {state.base_url} (pid {state.pid}); `cvj llm stop` stops it.")
 
 
 @llm_app.command("stop")
 @friendly_errors
 def llm_stop() -> None:
-    """Stop the local server started by `cvj llm start`."""
-    stopped = local_llm.stop(components().settings)
-    err.print("Stopped." if stopped else "No local server was running.")
+    """Stop the local server; one that commands are using stops when the last of them finishes."""
+    outcome = local_llm.stop(components().settings)
+    if outcome.users:
+        pids = ", ".join(map(str, outcome.users))
+        err.print(
+            f"The local server is in use by {len(outcome.users)} command(s) (pid {pids}); "
+            "it stops when the last of them finishes."
+        )
+    else:
+        err.print("Stopped." if outcome.stopped else "No local server was running.")
 
 
 @llm_app.command("status")
 @friendly_errors
 def llm_status(as_json: JsonOpt = False) -> None:
-    """Show whether the local server is running, and where."""
-    state = local_llm.find_running(components().settings)
+    """Show whether the local server is running, where, and which commands use it."""
+    settings = components().settings
+    state = local_llm.find_running(settings)
+    users = lease_holders(settings.data_dir) if state else []
     if as_json:
         payload = {"running": bool(state), **(json.loads(state.model_dump_json()) if state else {})}
-        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.write(json.dumps({**payload, "users": users} if state else payload) + "\n")
     elif state:
-        out.print(f"Running {Path(state.model_path).name} at {state.base_url} (pid {state.pid})")
+        kept = "kept by `cvj llm start`" if state.owner == "command" else "started on demand"
+        used = f"; in use by pid {', '.join(map(str, users))}" if users else ""
+        out.print(f"Running {Path(state.model_path).name} at {state.base_url} (pid {state.pid}, {kept}{used})")
     else:
         out.print("Not running. The app starts it on demand; `cvj llm start` keeps one warm.")
