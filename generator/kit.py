@@ -2,20 +2,31 @@
 
 Assets that build on others (the entry offer on the lead magnet, the upsell on the entry offer,
 the referral reward on the ladder) run after their inputs; everything else runs concurrently under
-a limit. Each finished asset is written atomically as it finishes, so a crash or Ctrl-C loses
-nothing and a rerun redoes nothing; with the LLM response cache an identical rerun into a new
-folder makes no model calls at all.
+a limit. Each finished asset is written atomically as it finishes, with a stamp of the profile and
+prompt versions it was written for, so a crash or Ctrl-C loses nothing and a rerun redoes nothing
+that still holds; with the LLM response cache an identical rerun into a new folder makes no model calls.
+
+Faults stay in their asset: an error in one (a model server gone, an unexpected exception, an asset
+past its deadline, ``CVJ_ASSET_DEADLINE_S``) fails that asset with the reason in its entry, and the kit
+goes on to finish and report the rest.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any, cast
+from uuid import UUID
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.chat_models import BaseChatModel
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from generator.assets import ASSET_TYPES, resolve_asset_type
 from generator.chains import draft, load_angles
@@ -25,13 +36,18 @@ from generator.evaluation.scoring import Evaluator
 from generator.files import write_json_atomic
 from generator.improve import best_version, draft_best, draft_until
 from generator.journey import check_journey
-from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
+from generator.kit_models import KitEntry, KitReport, KitStamp, journey_overview, totals
 from generator.knowledge import KnowledgeIndex
 from generator.profile import BusinessProfile
+from generator.prompting import FRAME_PROMPT_ID, SYSTEM_PROMPT_ID, load_prompt
 from generator.settings import Settings
-from generator.stages import STAGE_IDS, StageId, load_stages, parse_stage_id
+from generator.stages import STAGE_IDS, StageId, parse_stage_id
 
-# What each default asset builds on (by asset type). Edges to stages left out of a kit are dropped.
+__all__ = ["KitItem", "KitOptions", "critical_path", "journey_overview", "plan_kit", "run_kit", "totals"]
+log = logging.getLogger(__name__)
+STAMP_KEY = "kit_stamp"  # beside the draft's own fields in assets/<key>.json (a Draft ignores it when loaded)
+SUPERSEDED = "superseded"  # assets/superseded/: files found in the folder but not reused
+
 BUILDS_ON: dict[str, tuple[str, ...]] = {
     "entry_offer": ("lead_magnet",),
     "onboarding_wow": ("entry_offer",),
@@ -102,16 +118,71 @@ def critical_path(items: list[KitItem]) -> int:
     return max(depth.values(), default=0)
 
 
-def _load_done(assets_dir: Path, items: list[KitItem]) -> dict[str, Draft]:
-    done = {}
+def stamp_for(profile: BusinessProfile, settings: Settings, asset_type: str) -> KitStamp | None:
+    """What an asset of this type drafted now is written for (None: its prompts cannot be read, so no reuse)."""
+    try:
+        ids = (asset_type, FRAME_PROMPT_ID, SYSTEM_PROMPT_ID)
+        prompts = {p.id: p.version for p in (load_prompt(settings.prompts_dir, i) for i in ids)}
+    except CVJError:
+        return None
+    canonical = json.dumps(profile.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return KitStamp(business=profile.name, profile_sha256=digest, prompts=prompts)
+
+
+def _load_done(
+    assets_dir: Path, items: list[KitItem], stamps: dict[str, KitStamp | None]
+) -> tuple[dict[str, Draft], list[str]]:
+    """The asset files that still hold, and a line for each one set aside (moved to assets/superseded/)."""
+    done: dict[str, Draft] = {}
+    set_aside: list[str] = []
     for item in items:
         path = assets_dir / f"{item.key}.json"
-        if path.exists():
-            try:
-                done[item.key] = Draft.model_validate_json(path.read_bytes())
-            except (OSError, ValidationError):
-                continue  # a damaged file is redone, not trusted
-    return done
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_bytes())
+            found = Draft.model_validate(data)
+            why = _why_not_reused(data.get(STAMP_KEY), stamps[item.key])
+        except (OSError, ValueError) as exc:  # ValidationError and JSONDecodeError are ValueErrors
+            why = f"it cannot be read ({type(exc).__name__})"
+        if why is None:
+            done[item.key] = found
+            continue
+        moved = _set_aside(path)
+        log.info("kit: %s not reused, %s; moved to %s", path, why, moved)
+        set_aside.append(f"{item.key}: {why} (moved to {moved.relative_to(assets_dir)})")
+    return done, set_aside
+
+
+def _why_not_reused(stamp: object, now: KitStamp | None) -> str | None:
+    if stamp is None:
+        return "it has no kit stamp"
+    return "its prompts cannot be read now" if now is None else KitStamp.model_validate(stamp).differs(now)
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a file that will be redone to assets/superseded/<name>.<n>.json, never over an earlier one."""
+    folder = path.parent / SUPERSEDED
+    folder.mkdir(exist_ok=True)
+    n = 1
+    while (target := folder / f"{path.stem}.{n}{path.suffix}").exists():
+        n += 1
+    path.replace(target)
+    return target
+
+
+class _StopWhen(BaseCallbackHandler):
+    """Refuses every model call once ``stop`` is set: an asset past its deadline makes no more requests."""
+
+    raise_error = True
+
+    def __init__(self, stop: threading.Event, key: str) -> None:
+        self.stop, self.key = stop, key
+
+    def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        if self.stop.is_set():
+            raise CVJError(f"{self.key} was stopped at its deadline; no more model calls for it.")
 
 
 def run_kit(
@@ -126,13 +197,17 @@ def run_kit(
     options: KitOptions | None = None,
     on_done: Callable[[KitEntry], None] | None = None,
 ) -> KitReport:
-    """Draft (score, and revise to ``min_score``) every item; resume from ``out_dir`` if it has some."""
+    """Draft (score, and revise to ``min_score``) every item; resume from ``out_dir`` if it has some.
+
+    It always returns a report: an asset that raises (anything, not only a CVJ error) or runs past
+    ``settings.asset_deadline_s`` is failed with the reason in its entry, and the others go on."""
     options = options or KitOptions()
     started = time.perf_counter()
     counter = getattr(model, "request_counter", None)
     calls_before = counter.count if counter else 0
     assets_dir = out_dir / "assets"
-    finished = _load_done(assets_dir, items)
+    stamps = {i.key: stamp_for(profile, settings, i.asset_type) for i in items}
+    finished, set_aside = _load_done(assets_dir, items, stamps)
     entries = {
         k: KitEntry(key=k, stage=d.stage, asset_type=d.asset_type, draft=d, cached=True) for k, d in finished.items()
     }
@@ -141,126 +216,123 @@ def run_kit(
             on_done(entry)
     by_key = {i.key: i for i in items}
 
-    def work(item: KitItem) -> KitEntry:
+    def work(item: KitItem, stop: threading.Event) -> KitEntry:
         t0 = time.perf_counter()
         earlier = {by_key[d].asset_type: finished[d] for d in item.depends_on if d in finished}
         request = DraftRequest(stage=item.stage, asset_type=item.asset_type)
-        if item.variant:
-            angles = load_angles(settings.prompts_dir)  # an angle, not "Variant 2": a small model echoes labels
-            request.instructions = angles[(item.variant - 1) % len(angles)]
+        guarded = cast(BaseChatModel, model.with_config(callbacks=[_StopWhen(stop, item.key)]))
         try:
+            if item.variant:
+                angles = load_angles(settings.prompts_dir)  # an angle, not "Variant 2": a small model echoes labels
+                request.instructions = angles[(item.variant - 1) % len(angles)]
             if evaluator and options.min_score is not None:
                 versions = draft_until(
                     profile, request, min_score=options.min_score, max_revisions=options.max_revisions,
-                    model=model, index=index, settings=settings, evaluator=evaluator, earlier=earlier,
+                    model=guarded, index=index, settings=settings, evaluator=evaluator, earlier=earlier,
                     candidates=options.candidates,
                 )  # fmt: skip
                 result = best_version(versions)
             elif evaluator:
-                result = draft_best(profile, request, candidates=options.candidates, model=model, index=index,
+                result = draft_best(profile, request, candidates=options.candidates, model=guarded, index=index,
                                     settings=settings, evaluator=evaluator, earlier=earlier)  # fmt: skip
             else:
-                result = draft(profile, request, model=model, index=index, settings=settings, earlier=earlier)
+                result = draft(profile, request, model=guarded, index=index, settings=settings, earlier=earlier)
             result = result.model_copy(update={"variant": item.variant})
-            write_json_atomic(assets_dir / f"{item.key}.json", result.model_dump(mode="json"))
+            if stop.is_set():  # past its deadline: the kit has moved on, so nothing is written behind its back
+                raise CVJError("finished after its deadline")
+            stamp = stamps[item.key]
+            written = {**result.model_dump(mode="json"), **({STAMP_KEY: stamp.model_dump()} if stamp else {})}
+            write_json_atomic(assets_dir / f"{item.key}.json", written)
             return KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, draft=result,
                             seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
         except CVJError as exc:
-            return KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, error=exc.message,
-                            seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
+            error = exc.message
+        except Exception as exc:  # one asset's fault (a locked database, a client bug) is not the kit's
+            log.warning("kit: %s failed with %s: %s", item.key, type(exc).__name__, exc)
+            log.debug("kit: %s traceback", item.key, exc_info=True)
+            error = f"Unexpected {type(exc).__name__}: {exc}"
+        return KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, error=error,
+                        seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
 
-    # Longest chains first: the head of the critical path never waits behind an independent asset.
+    results: queue.SimpleQueue[tuple[str, KitEntry]] = queue.SimpleQueue()
+    stops: dict[str, threading.Event] = {}
+    began: dict[str, float] = {}
+
+    def start(item: KitItem) -> None:
+        stops[item.key], began[item.key] = threading.Event(), time.monotonic()
+
+        def run() -> None:
+            try:
+                entry = work(item, stops[item.key])
+            except BaseException as exc:  # the scheduler must hear back whatever happens
+                entry = KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type, error=repr(exc))
+            results.put((item.key, entry))
+
+        # Daemon threads, not a pool: one stopped at its deadline may still sit in an HTTP call, and neither the
+        # kit nor the process waits for it (its own model calls are refused from then on).
+        threading.Thread(target=run, name=f"kit-{item.key}", daemon=True).start()
+
+    def settle(key: str, entry: KitEntry) -> None:
+        entries[key] = entry
+        settled.add(key)
+        if entry.draft:
+            finished[key] = entry.draft
+        if on_done:
+            on_done(entry)
+
+    # Longest chains first (a FIFO of ready items): the head of the critical path never waits behind an
+    # independent asset.
     heights = chain_heights(items)
-    pending = sorted((i for i in items if i.key not in finished), key=lambda i: -heights[i.key])
-    running: dict[Future[KitEntry], KitItem] = {}
+    waiting = sorted((i for i in items if i.key not in finished), key=lambda i: -heights[i.key])
+    ready: list[KitItem] = []
+    running: dict[str, KitItem] = {}
     settled = set(finished)
-    with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="kit") as pool:
-        try:
-            while pending or running:
-                ready = [i for i in pending if all(d in settled for d in i.depends_on)]
-                for item in ready:
-                    pending.remove(item)
-                    running[pool.submit(work, item)] = item
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = running.pop(future)
-                    entry = future.result()
-                    entries[item.key] = entry
-                    settled.add(item.key)
-                    if entry.draft:
-                        finished[item.key] = entry.draft
-                    if on_done:
-                        on_done(entry)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    limit = settings.asset_deadline_s
+    try:
+        while waiting or ready or running:
+            for item in [i for i in waiting if all(d in settled or d not in by_key for d in i.depends_on)]:
+                waiting.remove(item)
+                ready.append(item)
+            while ready and len(running) < options.concurrency:
+                item = ready.pop(0)
+                running[item.key] = item
+                start(item)
+            if not running:  # only a hand-made plan with a cycle gets here
+                for item in waiting:
+                    settle(item.key, KitEntry(key=item.key, stage=item.stage, asset_type=item.asset_type,
+                                              error="It waits on itself through its dependencies."))  # fmt: skip
+                break
+            try:
+                key, entry = results.get(timeout=max(0.0, min(began[k] for k in running) + limit - time.monotonic()))
+                if running.pop(key, None) is not None:  # else: a late answer from an asset already stopped
+                    settle(key, entry)
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            for key in [k for k in running if now - began[k] >= limit]:
+                item = running.pop(key)
+                stops[key].set()
+                log.warning("kit: %s stopped at its deadline (%g s)", key, limit)
+                reason = f"Stopped: not finished within {limit:g} s (CVJ_ASSET_DEADLINE_S); the kit went on without it."
+                settle(key, KitEntry(key=key, stage=item.stage, asset_type=item.asset_type, error=reason,
+                                     seconds=round(now - began[key], 3)))  # fmt: skip
+    except KeyboardInterrupt:
+        for stop in stops.values():
+            stop.set()
+        raise
     ordered = [entries[i.key] for i in items if i.key in entries]
+    try:
+        journey = check_journey(profile, ordered, settings.knowledge_dir)
+    except Exception as exc:  # the journey check is a report on the kit, never a reason to lose it
+        log.warning("kit: the journey check failed with %s: %s", type(exc).__name__, exc)
+        journey = None
     return KitReport(
-        journey=check_journey(profile, ordered, settings.knowledge_dir),
+        journey=journey,
         business=profile.name,
         slug=profile.slug,
         profile=profile,
         entries=ordered,
         overview=journey_overview(profile, ordered),
         totals=totals(ordered, time.perf_counter() - started, (counter.count - calls_before) if counter else None),
+        set_aside=set_aside,
     )
-
-
-def totals(entries: list[KitEntry], wall_seconds: float, model_calls: int | None = None) -> KitTotals:
-    """Sums over the kit; ``model_calls`` is the real request count when the model counts them."""
-    drafts = [e.draft for e in entries if e.draft]
-    fresh = [e.draft for e in entries if e.draft and not e.cached]
-    verdicts = [d.evaluation.verdict for d in drafts if d.evaluation]
-    return KitTotals(
-        assets=len(drafts),
-        failed=sum(1 for e in entries if e.error),
-        passed=verdicts.count("passed"),
-        needs_work=verdicts.count("needs work"),
-        off_brief=verdicts.count("failed"),
-        input_tokens=sum(d.meta.usage.input_tokens for d in drafts),
-        output_tokens=sum(d.meta.usage.output_tokens for d in drafts),
-        cost_usd=round(sum(d.meta.cost_usd for d in drafts), 6),
-        wall_seconds=round(wall_seconds, 3),
-        model_calls=model_calls if model_calls is not None else sum(d.meta.attempts for d in fresh),
-    )
-
-
-_HEADLINE_FIELDS = ("hook", "title", "subject_line", "name", "offer_name", "welcome_message", "program_name", "the_ask")
-
-
-def journey_overview(profile: BusinessProfile, entries: list[KitEntry]) -> list[JourneyStep]:
-    """One line per stage: what the prospect sees, the offer on the table, and the next step."""
-    first: dict[str, KitEntry] = {}
-    for candidate in entries:
-        first.setdefault(candidate.stage, candidate)
-    ladder = profile.offers
-    offers = {
-        "subscribe": ladder.lead_magnet.name if ladder.lead_magnet else "a free lead magnet",
-        "convert": ladder.entry_offer.name if ladder.entry_offer else "an entry-point offer",
-        "ascend": ladder.core_offer.name,
-    }
-    steps = []
-    for stage in load_stages():
-        entry = first.get(stage.id)
-        if entry is None:
-            continue
-        sees = "not drafted"
-        evaluation = entry.draft.evaluation if entry.draft else None
-        if entry.draft:
-            asset = entry.draft.asset
-            sees = next((str(asset[f]) for f in _HEADLINE_FIELDS if f in asset), entry.draft.typed().label)
-        if evaluation and evaluation.verdict == "failed":  # never presented as done
-            sees = f"not usable: {'; '.join(evaluation.problems(1))}"
-        score = evaluation.score if evaluation else None
-        steps.append(
-            JourneyStep(
-                stage=stage.id,
-                stage_name=stage.name,
-                prospect_sees=sees[:200],
-                offer=offers.get(stage.id, "free content" if stage.number <= 2 else "-"),
-                next_step=stage.next_step,
-                score=score,
-                verdict=evaluation.verdict if evaluation else None,
-            )
-        )
-    return steps

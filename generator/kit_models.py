@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from generator.drafts import Draft
 from generator.profile import BusinessProfile
+from generator.stages import load_stages
 
 
 class KitEntry(BaseModel):
@@ -20,6 +21,27 @@ class KitEntry(BaseModel):
     error: str | None = None
     seconds: float = 0.0
     cached: bool = Field(default=False, description="Loaded from an earlier run instead of drafted")
+
+
+class KitStamp(BaseModel):
+    """What an asset file in a kit folder was written for (stored beside the draft, under ``kit_stamp``): a resumed
+    kit reuses the file only if the business's profile and the prompts are the same as now."""
+
+    business: str
+    profile_sha256: str = Field(description="Hash of the whole profile: an edited profile redoes its assets")
+    prompts: dict[str, str] = Field(description="Prompt id -> version (the asset's prompt, the frame, the system)")
+
+    def differs(self, now: KitStamp) -> str | None:
+        """Why a file with this stamp cannot stand in for an asset drafted ``now`` (None: it can)."""
+        if self.profile_sha256 != now.profile_sha256:
+            same = self.business == now.business
+            return "its business profile has changed" if same else f"it was written for {self.business!r}"
+        changed = sorted(k for k in {*self.prompts, *now.prompts} if self.prompts.get(k) != now.prompts.get(k))
+        if not changed:
+            return None
+        return "it was written with another prompt version: " + ", ".join(
+            f"{k} v{self.prompts.get(k, '-')} (now v{now.prompts.get(k, '-')})" for k in changed
+        )
 
 
 class KitTotals(BaseModel):
@@ -78,3 +100,68 @@ class KitReport(BaseModel):
     overview: list[JourneyStep]
     totals: KitTotals
     journey: JourneyCheck | None = Field(default=None, description="Does the kit hold together as one journey?")
+    set_aside: list[str] = Field(
+        default_factory=list,
+        description="Asset files found in the folder but not reused (another business or prompt version, damaged): "
+        "moved to assets/superseded/ and redone",
+    )
+
+
+def totals(entries: list[KitEntry], wall_seconds: float, model_calls: int | None = None) -> KitTotals:
+    """Sums over the kit; ``model_calls`` is the real request count when the model counts them."""
+    drafts = [e.draft for e in entries if e.draft]
+    fresh = [e.draft for e in entries if e.draft and not e.cached]
+    verdicts = [d.evaluation.verdict for d in drafts if d.evaluation]
+    return KitTotals(
+        assets=len(drafts),
+        failed=sum(1 for e in entries if e.error),
+        passed=verdicts.count("passed"),
+        needs_work=verdicts.count("needs work"),
+        off_brief=verdicts.count("failed"),
+        input_tokens=sum(d.meta.usage.input_tokens for d in drafts),
+        output_tokens=sum(d.meta.usage.output_tokens for d in drafts),
+        cost_usd=round(sum(d.meta.cost_usd for d in drafts), 6),
+        wall_seconds=round(wall_seconds, 3),
+        model_calls=model_calls if model_calls is not None else sum(d.meta.attempts for d in fresh),
+    )
+
+
+_HEADLINE_FIELDS = ("hook", "title", "subject_line", "name", "offer_name", "welcome_message", "program_name", "the_ask")
+
+
+def journey_overview(profile: BusinessProfile, entries: list[KitEntry]) -> list[JourneyStep]:
+    """One line per stage: what the prospect sees, the offer on the table, and the next step."""
+    first: dict[str, KitEntry] = {}
+    for candidate in entries:
+        first.setdefault(candidate.stage, candidate)
+    ladder = profile.offers
+    offers = {
+        "subscribe": ladder.lead_magnet.name if ladder.lead_magnet else "a free lead magnet",
+        "convert": ladder.entry_offer.name if ladder.entry_offer else "an entry-point offer",
+        "ascend": ladder.core_offer.name,
+    }
+    steps = []
+    for stage in load_stages():
+        entry = first.get(stage.id)
+        if entry is None:
+            continue
+        sees = "not drafted"
+        evaluation = entry.draft.evaluation if entry.draft else None
+        if entry.draft:
+            asset = entry.draft.asset
+            sees = next((str(asset[f]) for f in _HEADLINE_FIELDS if f in asset), entry.draft.typed().label)
+        if evaluation and evaluation.verdict == "failed":  # never presented as done
+            sees = f"not usable: {'; '.join(evaluation.problems(1))}"
+        score = evaluation.score if evaluation else None
+        steps.append(
+            JourneyStep(
+                stage=stage.id,
+                stage_name=stage.name,
+                prospect_sees=sees[:200],
+                offer=offers.get(stage.id, "free content" if stage.number <= 2 else "-"),
+                next_step=stage.next_step,
+                score=score,
+                verdict=evaluation.verdict if evaluation else None,
+            )
+        )
+    return steps

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     timeout_s: float = Field(default=180.0, gt=0, description="Per-request timeout")
     max_retries: int = Field(default=2, ge=0, description="HTTP retries (429/5xx/timeouts) per call")
     repair_attempts: int = Field(default=2, ge=0, description="Re-asks after invalid output")
+    asset_deadline_s: float = Field(
+        default=600.0, gt=0, description="A kit asset not finished in this many seconds (all its calls) is failed"
+    )
     context_tokens: int = Field(default=120, gt=0, description="Token budget for retrieved context")
     worked_examples: Literal["auto", "on", "off"] = Field(
         default="auto",

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar, overload
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
+from openai import LengthFinishReasonError
 from pydantic import BaseModel, ValidationError
 
 from generator.drafts import Usage
@@ -97,6 +98,19 @@ def invoke(
     return AIMessage(content=content, usage_metadata=usage)
 
 
+def _cut_off(exc: LengthFinishReasonError) -> AIMessage:
+    """The part of an answer the provider cut off at the output token limit, marked as cut off."""
+    choice = exc.completion.choices[0] if exc.completion.choices else None
+    content = (choice.message.content if choice else None) or ""
+    usage = exc.completion.usage
+    counted = (
+        UsageMetadata(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens,
+                      total_tokens=usage.total_tokens)
+        if usage else None
+    )  # fmt: skip
+    return AIMessage(content=content, usage_metadata=counted, response_metadata={"finish_reason": "length"})
+
+
 def describe(schema: type[BaseModel]) -> str:
     """How an error names what was asked for: an asset's label, or any other schema's name (the judge's Verdict)."""
     label = getattr(schema, "label", None)
@@ -166,10 +180,15 @@ def generate(
     for attempt in range(1, attempts + 1):
         if on_text and attempt > 1:
             on_text(f"\n\n[attempt {attempt}: fixing {'; '.join(problems)}]\n")
-        reply = invoke(model, conversation, fmt, on_text)
+        try:
+            reply = invoke(model, conversation, fmt, on_text)
+        except LengthFinishReasonError as exc:  # the provider cut the answer at the output limit: ask for less
+            reply = _cut_off(exc)
         usage.add(dict(reply.usage_metadata) if reply.usage_metadata else None)
         last_text = str(reply.content)
         try:
+            if reply.response_metadata.get("finish_reason") == "length":
+                raise InvalidOutput(["the answer was cut off at the length limit; write every field shorter"])
             value = _finished(parse_json_object(last_text, schema), finish)
             problems = check(value) if check else []
             if not problems:

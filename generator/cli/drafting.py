@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, TextColumn
 
 from generator.chains import draft_variants
 from generator.cli.common import CandidatesOpt, JsonOpt, JudgeOpt, ProfileOpt, app, err, friendly_errors, out
 from generator.drafts import Draft, DraftRequest, load_draft
-from generator.errors import ConfigError
+from generator.errors import ConfigError, CVJError
 from generator.evaluation.scoring import Evaluator
 from generator.export import FORMATS, export_kit
 from generator.files import write_json_atomic
@@ -199,13 +200,14 @@ def kit(
     with err.status("Indexing knowledge and profiles..."):
         idx = parts.index(businesses)
     reports: list[KitReport] = []
+    broken: list[str] = []
     with (
         parts.evaluator(judge=judge) as evaluator,
         parts.model() as model,
         Progress(*Progress.get_default_columns(), TextColumn("{task.fields[last]}"), console=err) as progress,
     ):
         task = progress.add_task("Journey kits", total=len(plan) * len(businesses), last="")
-        for business in businesses:
+        for business in businesses:  # one folder each: load_profiles refuses two profiles with one slug
             folder = out_dir / business.slug
 
             def advance(entry: KitEntry, name: str = business.name) -> None:
@@ -213,17 +215,30 @@ def kit(
                 state = "not drafted" if entry.error else verdict + (" (cached)" if entry.cached else "")
                 progress.update(task, advance=1, last=f"{name}: {entry.key} {state}")
 
-            report = run_kit(
-                business, plan, out_dir=folder, model=model, index=idx, settings=parts.settings,
-                evaluator=evaluator, options=options, on_done=advance,
-            )  # fmt: skip
-            paths = export_kit(report, folder, wanted)
+            try:
+                report = run_kit(
+                    business, plan, out_dir=folder, model=model, index=idx, settings=parts.settings,
+                    evaluator=evaluator, options=options, on_done=advance,
+                )  # fmt: skip
+            except Exception as exc:  # one business's fault is not the batch's: the next one still runs
+                broken.append(f"{business.name}: the kit could not run ({type(exc).__name__}: {exc})")
+                continue
             reports.append(report)
+            for line in report.set_aside:
+                err.print(f"{business.name}: redone {line}", highlight=False, markup=False)
+            try:
+                paths = export_kit(report, folder, wanted)
+            except CVJError as exc:
+                broken.append(f"{business.name}: {exc.message}")
+                continue
             err.print(f"{business.name}: wrote {', '.join(str(p) for p in paths)}")
     for table in kit_tables(reports):
         out.print(table)
+    for line in broken:
+        err.print(f"[bold red]Error:[/] {escape(line)}", highlight=False)
     missing = sum(r.totals.failed for r in reports)
     unusable = sum(r.totals.off_brief for r in reports)
     if missing or unusable:
         err.print(f"{missing} asset(s) not drafted and {unusable} failed the eval's on-brief check (see above).")
+    if missing or unusable or broken:
         raise typer.Exit(2)

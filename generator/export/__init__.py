@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from generator.errors import ConfigError
+from generator.errors import ConfigError, CVJError
 from generator.export.markdown import to_json, to_markdown
 from generator.export.page import to_html
 from generator.export.view import OVERVIEW_HEADER, humanise
@@ -22,6 +22,7 @@ from generator.kit_models import KitReport
 __all__ = [
     "FORMATS",
     "OVERVIEW_HEADER",
+    "ExportError",
     "export_kit",
     "humanise",
     "parse_formats",
@@ -46,10 +47,17 @@ def parse_formats(formats: Iterable[str] | str) -> list[str]:
     return wanted
 
 
+class ExportError(CVJError):
+    """A format could not be written (the others were); ``details['written']`` lists the files that were."""
+
+    http_status = 500
+
+
 def export_kit(report: KitReport, out_dir: Path, formats: Iterable[str]) -> list[Path]:
     """Write the kit in each format into out_dir (kit.md, kit.json, kit.docx, kit.html); atomic writes; the paths.
 
-    Formats are checked before anything is written, so a typo writes nothing.
+    Formats are checked before anything is written, so a typo writes nothing. One format that fails to render
+    does not cost the others: every other format is written first, then :class:`ExportError` names what failed.
     """
     wanted = parse_formats(formats)
     out_dir = Path(out_dir)
@@ -59,9 +67,19 @@ def export_kit(report: KitReport, out_dir: Path, formats: Iterable[str]) -> list
         "docx": lambda p: to_docx(report, p),
         "html": lambda p: write_text_atomic(p, to_html(report)),
     }
-    paths = []
+    paths: list[Path] = []
+    failed: list[str] = []
     for fmt in wanted:
         path = out_dir / FILE_NAMES[fmt]
-        writers[fmt](path)
+        try:
+            writers[fmt](path)
+        except Exception as exc:  # one renderer's bug or a full disk: the other formats still get written
+            failed.append(f"{path.name} ({type(exc).__name__}: {exc})")
+            continue
         paths.append(path)
+    if failed:
+        written = ", ".join(p.name for p in paths) or "nothing"
+        raise ExportError(
+            f"Could not write {'; '.join(failed)}. Written: {written}.", details={"written": [str(p) for p in paths]}
+        )
     return paths

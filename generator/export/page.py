@@ -17,6 +17,7 @@ from generator.export.view import (
     ChartBar,
     format_score,
     kit_view,
+    xml_safe,
 )
 from generator.kit_models import KitReport
 
@@ -67,7 +68,7 @@ table.overview td:first-child { white-space: nowrap; }
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(xml_safe(text), quote=True)
 
 
 def _html_table(

@@ -3,6 +3,7 @@ weakest criteria, provenance, cost and time. One view, so the formats cannot dri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,13 @@ DEFAULT_COLOUR = "#475569"
 OVERVIEW_HEADER = ("Stage", "What the prospect sees", "The offer", "The next step", "Score")
 JOURNEY_HEADER = ("Stage", "Asset", "Verdict", "Hands the customer to", "Breaks")
 COST_HEADER = ("Asset", "Stage", "Input tokens", "Output tokens", "Cost (USD)", "Seconds")
+# What XML 1.0 cannot hold (a model's stray bell, escape or NUL): Word refuses the whole document over one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: object) -> str:
+    """The text without the control characters XML cannot hold (tab and newline stay)."""
+    return _NOT_XML.sub("", str(text))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from generator.export.view import (
     STAGE_COLOURS,
     asset_verdict,
     kit_view,
+    xml_safe,
 )
 from generator.files import write_atomic
 from generator.kit_models import KitReport
@@ -26,12 +27,12 @@ def _docx_table(
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
+        cell.paragraphs[0].add_run(xml_safe(text)).bold = True
     for i, row in enumerate(rows):
         cells = table.add_row().cells
         for cell, text in zip(cells, row, strict=True):
             cell.text = ""
-            cell.paragraphs[0].add_run(str(text)).bold = bold_last and i == len(rows) - 1
+            cell.paragraphs[0].add_run(xml_safe(text)).bold = bold_last and i == len(rows) - 1
 
 
 def _build_docx(report: KitReport) -> Any:
@@ -40,8 +41,8 @@ def _build_docx(report: KitReport) -> Any:
 
     view = kit_view(report)
     document = Document()
-    document.core_properties.title = view.title
-    document.add_heading(view.title, level=0)
+    document.core_properties.title = xml_safe(view.title)
+    document.add_heading(xml_safe(view.title), level=0)
     document.add_paragraph(f"Created {view.date}")
     document.add_heading("Journey overview", level=1)
     if view.overview:
@@ -51,46 +52,46 @@ def _build_docx(report: KitReport) -> Any:
     document.add_heading("The journey check", level=1)
     if view.journey:
         _docx_table(document, JOURNEY_HEADER, view.journey)
-    document.add_paragraph(view.journey_note)
+    document.add_paragraph(xml_safe(view.journey_note))
     for stage in view.stages:
         number = f"{stage.number}. " if stage.number else ""
-        heading = document.add_heading(f"{number}{stage.name}", level=1)
+        heading = document.add_heading(xml_safe(f"{number}{stage.name}"), level=1)
         colour = STAGE_COLOURS.get(stage.id, DEFAULT_COLOUR).lstrip("#")
         for run in heading.runs:
             run.font.color.rgb = RGBColor.from_string(colour.upper())
         if stage.purpose:
-            document.add_paragraph().add_run(stage.purpose).italic = True
+            document.add_paragraph().add_run(xml_safe(stage.purpose)).italic = True
         if not stage.assets:
             document.add_paragraph("Nothing drafted for this stage.")
         for asset in stage.assets:
-            document.add_heading(asset.label, level=2)
+            document.add_heading(xml_safe(asset.label), level=2)
             if asset.error is not None:
                 p = document.add_paragraph()
                 p.add_run("Not drafted: ").bold = True
-                p.add_run(asset.error)
+                p.add_run(xml_safe(asset.error))
                 continue
             for f in asset.fields:
                 p = document.add_paragraph()
-                p.add_run(f"{f.name}:").bold = True
+                p.add_run(xml_safe(f"{f.name}:")).bold = True
                 if isinstance(f.value, list):
                     for item in f.value:
-                        document.add_paragraph(item, style="List Bullet")
+                        document.add_paragraph(xml_safe(item), style="List Bullet")
                 else:
-                    p.add_run(" " + f.value)
+                    p.add_run(" " + xml_safe(f.value))
             note = asset_verdict(asset)
             if note:
-                document.add_paragraph().add_run(note).bold = True
+                document.add_paragraph().add_run(xml_safe(note)).bold = True
             if asset.weakest:
                 document.add_paragraph("What to fix first:")
                 for c in asset.weakest:
-                    document.add_paragraph(f"{c.name} ({c.score:.2f}): {c.reason}", style="List Bullet")
-            run = document.add_paragraph().add_run(asset.provenance or "")
+                    document.add_paragraph(xml_safe(f"{c.name} ({c.score:.2f}): {c.reason}"), style="List Bullet")
+            run = document.add_paragraph().add_run(xml_safe(asset.provenance or ""))
             run.italic = True
             run.font.size = Pt(8)
             run.font.color.rgb = RGBColor(0x64, 0x74, 0x8B)
     document.add_heading("Cost and time", level=1)
     _docx_table(document, COST_HEADER, [*view.costs, view.totals], bold_last=True)
-    document.add_paragraph(view.totals_note)
+    document.add_paragraph(xml_safe(view.totals_note))
     return document
 
 
