@@ -1,14 +1,20 @@
-"""The HTTP API (FastAPI). Library errors become 4xx/5xx JSON with details; the UI is mounted at /ui."""
+"""The HTTP API (FastAPI). Every error is JSON ``{error, details}`` (library errors with their own status, invalid
+requests 422, a body over MAX_BODY_BYTES 413, anything unexpected 500 with no traceback); the UI is at /ui."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from generator.assets import asset_types_for
 from generator.drafts import Draft, DraftRequest
@@ -20,6 +26,13 @@ from generator.profile import BusinessProfile
 from generator.runtime import Components, components
 from generator.service import DraftingService
 from generator.stages import StageId, load_stages
+from generator.validation import describe_error_list, error_list
+
+# The largest valid body is /eval/score at its caps: 200 texts of 20,000 characters (~4 MB of JSON) and a
+# profile (at most 256 KiB); 10 MiB leaves room for that and stops a client that streams without end.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_MESSAGE_CHARS = 500  # of one problem's message, which may quote the value (an unknown stage of 5 MB)
+log = logging.getLogger(__name__)
 
 
 class DraftBody(DraftRequest):
@@ -66,6 +79,88 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
+def _error(status: int, message: str, details: object = None, **extra: object) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={**ErrorBody(error=message, details=details).model_dump(mode="json"), **extra}
+    )
+
+
+def _request_problems(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's request errors without their input (it may be megabytes) or context objects."""
+    problems = []
+    for err in errors:
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        msg = msg if len(msg) <= _MESSAGE_CHARS else f"{msg[:_MESSAGE_CHARS]}... (clipped)"  # it may echo the input
+        if err.get("type") == "json_invalid":
+            msg = f"not valid JSON ({(err.get('ctx') or {}).get('error', 'decode error')})"
+        problems.append({"loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")})
+    return problems
+
+
+_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB."
+
+
+class _BodyLimit:
+    """Refuses a request body over MAX_BODY_BYTES with the JSON 413: at once when its Content-Length says so, else
+    as the bytes arrive (a body sent in chunks without a length), before any of it is parsed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await _error(413, _TOO_LARGE)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise HTTPException(413)  # FastAPI re-raises it from the body parser; the handler below answers
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CVJError)
+    async def _cvj_error(_: Request, exc: CVJError) -> JSONResponse:
+        return _error(exc.http_status, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _request_problems(exc.errors())
+        # "detail" too: FastAPI's own key for these, which existing clients read.
+        return _error(422, f"Invalid request:\n{describe_error_list(problems)}", problems, detail=problems)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_data(_: Request, exc: ValidationError) -> JSONResponse:
+        problems = error_list(exc)
+        return _error(422, f"Invalid request:\n{describe_error_list(problems)}", problems)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        message = {
+            404: f"Not found: {request.url.path} (the API's paths are listed at /docs).",
+            405: f"{request.method} is not allowed on {request.url.path}.",
+            413: _TOO_LARGE,
+        }.get(exc.status_code, str(exc.detail))
+        response = _error(exc.status_code, message)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, "Internal error: the server could not finish this request (its log has the cause).")
+
+
 def create_app(
     parts: Components | None = None, *, service: DraftingService | None = None, mount_ui: bool = True
 ) -> FastAPI:
@@ -89,11 +184,8 @@ def create_app(
         description="Draft marketing assets for each stage of the Customer Value Journey.",
         lifespan=lifespan,
     )
-
-    @app.exception_handler(CVJError)
-    async def _cvj_error(_: Request, exc: CVJError) -> JSONResponse:
-        body = ErrorBody(error=exc.message, details=exc.details)
-        return JSONResponse(status_code=exc.http_status, content=body.model_dump(mode="json"))
+    app.add_middleware(_BodyLimit)
+    _install_error_handlers(app)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from generator.assets import ASSET_TYPES, Asset, channel_limits, resolve_asset_t
 from generator.errors import DocumentError, UnknownStageError
 from generator.evaluation.results import AssetScore
 from generator.stages import StageId, parse_stage_id
+from generator.validation import dotted
 
 
 class DraftRequest(BaseModel):
@@ -142,12 +144,39 @@ class Draft(BaseModel):
         return self.typed().as_text()
 
 
-def load_draft(path: Path) -> Draft:
-    """A draft saved as JSON, or a clear error naming the file."""
+# A saved draft is a few KiB (best of 8 with every alternative and its scores stays under 200 KiB); 5 MiB is far
+# past any draft and bounds what is read and parsed from a file someone passed by mistake.
+MAX_DRAFT_BYTES = 5 * 1024 * 1024
+
+
+def load_draft(path: Path, *, business: str | None = None) -> Draft:
+    """A draft saved as JSON, or a clear one-line error naming the file.
+
+    With ``business`` (the profile's name), a draft for another business is refused: building on it, or revising
+    it under this business's brand rules, would mix two businesses' facts."""
+    path = Path(path)
+    not_a_draft = f"{path} is not a draft saved by `cvj draft --json`"
+    if path.is_dir():
+        raise DocumentError(f"{path} is a folder; give a draft file (from `cvj draft --json`).")
     try:
-        return Draft.model_validate_json(path.read_bytes())
+        if path.stat().st_size > MAX_DRAFT_BYTES:
+            raise DocumentError(f"{not_a_draft}: it is larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MiB.")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DocumentError(f"Draft file not found: {path}") from None
-    except (OSError, ValidationError) as exc:
-        first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise DocumentError(f"{path} is not a draft saved by `cvj draft --json`: {first}") from None
+    except OSError as exc:
+        raise DocumentError(f"Cannot read draft {path}: {exc.strerror or exc}.") from None
+    try:
+        loaded = Draft.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = dotted(tuple(first["loc"]))
+        shown = first["msg"] if where == "(top level)" else f"{where}: {first['msg']}"
+        raise DocumentError(f"{not_a_draft} ({shown.removeprefix('Value error, ')}).") from None
+    if business is not None and _slug(loaded.business) != _slug(business):
+        raise DocumentError(f"{path} is a draft for '{loaded.business}', not for '{business}'.")
+    return loaded
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from generator.errors import DocumentError
+
 
 def write_atomic(path: Path, write: Callable[[str], object]) -> None:
     """``write(tmp)`` into a unique temp file in the same folder, then replace ``path`` with it."""
@@ -70,3 +72,13 @@ def exclusive(path: Path, *, timeout_s: float, busy: Callable[[int | None], Exce
         yield
     finally:
         lock.release()
+
+
+def read_utf8(path: Path) -> str:
+    """A text file the project ships or a user edits (a guide, a prompt), or an error naming the file and the byte."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); save it as UTF-8."
+        ) from None

@@ -5,6 +5,8 @@ them, so sections become chunk topics), then split like the method guide. Chunks
 metadata scheme as :mod:`generator.knowledge` (``kind="business"``), and ``source`` is the path, so a
 caller that runs ``index.replace_source(source, docs)`` per source can re-ingest as often as it likes.
 One unreadable file never stops the others: it is reported with a one-line reason.
+Symbolic links are refused, never followed (one in a folder could lead anywhere on the machine: copy the file in
+instead), and the limits below bound what one file can cost in memory, time and index space.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import docx
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from docx.table import Table
 from langchain_core.documents import Document
 from pydantic import BaseModel
 from pypdf import PdfReader
+from pypdf.errors import LimitReachedError
 
 from generator.errors import DocumentError
 from generator.knowledge import split_markdown, splitter, stage_metadata
@@ -34,7 +38,21 @@ _HTML_BLOCKS = (
     "p", "div", "section", "article", "main", "header", "aside", "blockquote", "pre",
     "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "figure", "figcaption", "address",
 )  # fmt: skip
-_MAX_REASON = 200
+_MIB = 1024 * 1024
+# Limits, each well past what a real document needs. A brochure PDF with photos is 5-30 MiB; 1,000,000 characters
+# is a 400-page book (~1,000 chunks, a minute of embedding on 2 cores); a price list is 1-50 pages.
+MAX_DOCUMENT_BYTES, MAX_DOCUMENT_CHARS, MAX_PDF_PAGES = 50 * _MIB, 1_000_000, 500
+# pypdf takes ~0.1 s on a 10 KiB page of text (5-50 KiB is dense) and minutes on a few MiB (superlinear); 20 MiB
+# for all pages is ~40 s of extraction, and a small file that inflates past it is a decompression bomb.
+MAX_PDF_PAGE_CONTENT, MAX_PDF_CONTENT = 1 * _MIB, 20 * _MIB
+# python-docx reads every part of the zip into memory: a Word file holds 10-40 parts and one per image, and unpacks
+# to about its size (images do not compress). zipfile stops at each part's declared size, so those are checked.
+MAX_DOCX_PARTS, MAX_DOCX_UNPACKED = 1_000, 100 * _MIB
+# A saved web page is 50 KiB-2 MiB and nests 10-40 tags deep; html.parser takes ~10 s on a MiB of hostile markup
+# and laying out tags nested tens of thousands deep takes minutes.
+MAX_HTML_BYTES, MAX_HTML_DEPTH = 5 * _MIB, 256
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # debris in prompts, escapes in terminals
+_LINK_REASON = "a symbolic link; links are not followed (copy the file itself into the folder)"
 
 
 class IngestFailure(BaseModel):
@@ -64,16 +82,13 @@ class UnreadableDocumentError(DocumentError):
 
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
-
-
-def _is_hidden(parts: Iterable[str]) -> bool:
-    return any(part.startswith(".") for part in parts)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
     """Files to ingest: files as given, folders recursively (sorted, supported suffixes only, hidden files/dirs
-    skipped). A path that does not exist, or a file with an unsupported suffix given explicitly, is a failure.
+    skipped). A path that does not exist, a file with an unsupported suffix given explicitly, a symbolic link
+    (named or found) and a folder with nothing to read are failures.
 
     A file reached twice (named and inside a named folder) is ingested once.
     """
@@ -89,11 +104,21 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
 
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                rel = found.relative_to(path)
-                if found.is_file() and found.suffix.lower() in SUPPORTED_SUFFIXES and not _is_hidden(rel.parts):
+        if path.is_symlink():
+            failures.append(IngestFailure(path=str(path), reason=_LINK_REASON))
+        elif path.is_dir():
+            before = len(files) + len(failures)
+            for found in sorted(path.rglob("*")):  # rglob lists a linked folder but does not enter it
+                hidden = any(part.startswith(".") for part in found.relative_to(path).parts)
+                if hidden or not (found.suffix.lower() in SUPPORTED_SUFFIXES or found.is_dir()):
+                    continue
+                if found.is_symlink():
+                    failures.append(IngestFailure(path=str(found), reason=_LINK_REASON))
+                elif found.is_file():
                     keep(found)
+            if len(files) + len(failures) == before:
+                reason = f"no documents to read in this folder (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+                failures.append(IngestFailure(path=str(path), reason=reason))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 keep(path)
@@ -109,8 +134,13 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[IngestFailure]]:
 
 
 def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (or UTF-16 with its byte-order mark, as Windows Notepad saves 'Unicode'); anything else is refused
+    with the byte that gave it away rather than guessed at, and a file with NUL bytes is binary, not text."""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if b"\x00" in data and not utf16:
+        raise UnreadableDocumentError(path, "a binary file, not text (it contains NUL bytes)")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-16") if utf16 else data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableDocumentError(
             path, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); save it as UTF-8"
@@ -124,8 +154,16 @@ def _markdown_text(path: Path, data: bytes) -> str:
 
 def _html_text(path: Path, data: bytes) -> str:
     """Visible page text; headings become markdown lines so sections split like the guide."""
+    if len(data) > MAX_HTML_BYTES:
+        raise UnreadableDocumentError(path, f"a web page over {MAX_HTML_BYTES // _MIB} MiB; save its text instead")
     # bytes, not str: BeautifulSoup honours the page's declared charset and guesses otherwise.
     soup = BeautifulSoup(data, "html.parser")
+    pending: list[tuple[Tag, int]] = [(soup, 0)]  # how deep tags nest, counted without recursion
+    while pending:
+        tag, depth = pending.pop()
+        if depth > MAX_HTML_DEPTH:
+            raise UnreadableDocumentError(path, f"tags nested over {MAX_HTML_DEPTH} deep (real pages nest under 50)")
+        pending.extend((child, depth + 1) for child in tag.contents if isinstance(child, Tag))
     for tag in soup.find_all(_HTML_DROP):
         tag.decompose()
     title = soup.find("title")
@@ -145,17 +183,40 @@ def _html_text(path: Path, data: bytes) -> str:
     return _tidy(soup.get_text())
 
 
+def _content_size(page: Any) -> int:
+    """Bytes of a page's content streams and form XObjects once inflated (what text extraction will parse)."""
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else []
+    streams = list(contents) if isinstance(contents, list) else [contents]
+    resources = page.get("/Resources")
+    forms = resources.get_object().get("/XObject") if resources is not None else None
+    forms = forms.get_object() if forms is not None else {}
+    streams += [x for x in forms.values() if x.get_object().get("/Subtype") == "/Form"]
+    return sum(len(stream.get_object().get_data()) for stream in streams)
+
+
 def _pdf_text(path: Path, data: bytes) -> str:
     """The text layer of every page (a scanned PDF has none and needs OCR first)."""
     if b"%PDF-" not in data[:1024]:
         raise UnreadableDocumentError(path, "not a valid PDF (no %PDF header)")
+    bomb = "a decompression bomb or mostly drawings; export its text to .txt or .docx"
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableDocumentError(path, "the PDF is password-protected; save an unprotected copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise UnreadableDocumentError(path, f"{len(reader.pages):,} pages, more than {MAX_PDF_PAGES}; split it")
+        pages, total = [], 0
+        for number, page in enumerate(reader.pages, 1):
+            total += (size := _content_size(page))
+            if size > MAX_PDF_PAGE_CONTENT or total > MAX_PDF_CONTENT:
+                what, much = (f"page {number}", size) if size > MAX_PDF_PAGE_CONTENT else (f"pages 1-{number}", total)
+                raise UnreadableDocumentError(path, f"{what}: {much / _MIB:.1f} MiB of content once inflated ({bomb})")
+            pages.append(page.extract_text() or "")
     except DocumentError:
         raise
+    except LimitReachedError as exc:
+        raise UnreadableDocumentError(path, f"a stream inflates past pypdf's safety limit ({bomb})") from exc
     except Exception as exc:  # pypdf raises many types on damaged files
         why = "EOF marker not found; the file may be truncated" if b"%%EOF" not in data else _one_line(exc)
         raise UnreadableDocumentError(path, f"not a valid PDF ({why})") from exc
@@ -167,8 +228,16 @@ def _pdf_text(path: Path, data: bytes) -> str:
 
 def _docx_text(path: Path, data: bytes) -> str:
     """Paragraphs and table cells in document order; Title/Heading styles become markdown headings."""
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UnreadableDocumentError(path, "not a valid DOCX file (not a ZIP package; save old .doc files as .docx)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            parts = package.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        why = "not a ZIP package; save old .doc files as .docx"
+        raise UnreadableDocumentError(path, f"not a valid DOCX file ({why})") from exc
+    unpacked = sum(part.file_size for part in parts)
+    if len(parts) > MAX_DOCX_PARTS or unpacked > MAX_DOCX_UNPACKED:
+        limit = f"{MAX_DOCX_PARTS:,} parts or {MAX_DOCX_UNPACKED // _MIB} MiB (a zip bomb?)"
+        raise UnreadableDocumentError(path, f"{len(parts):,} parts unpack to {unpacked / _MIB:,.0f} MiB, over {limit}")
     try:
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
@@ -212,14 +281,9 @@ def _tidy(text: str) -> str:
 
 
 _READERS: dict[str, Callable[[Path, bytes], str]] = {
-    ".md": _markdown_text,
-    ".markdown": _markdown_text,
-    ".txt": _decode,
-    ".html": _html_text,
-    ".htm": _html_text,
-    ".pdf": _pdf_text,
-    ".docx": _docx_text,
-}
+    ".md": _markdown_text, ".markdown": _markdown_text, ".txt": _decode, ".html": _html_text, ".htm": _html_text,
+    ".pdf": _pdf_text, ".docx": _docx_text,
+}  # fmt: skip
 
 
 def load_text(path: Path) -> str:
@@ -230,12 +294,17 @@ def load_text(path: Path) -> str:
     if reader is None:
         raise UnreadableDocumentError(path, f"unsupported file type '{path.suffix}'")
     try:
+        if path.is_symlink() or path.stat().st_size > MAX_DOCUMENT_BYTES:
+            too_big = f"larger than {MAX_DOCUMENT_BYTES // _MIB} MiB; split it"
+            raise UnreadableDocumentError(path, _LINK_REASON if path.is_symlink() else too_big)
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocumentError(path, exc.strerror or _one_line(exc)) from exc
-    text = reader(path, data)
+    text = _CONTROL.sub("", reader(path, data).replace("\x0c", "\n"))  # form feeds: page breaks in text exports
     if not text.strip():
         raise UnreadableDocumentError(path, "the document is empty (no text found)")
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise UnreadableDocumentError(path, f"{len(text):,} characters, more than {MAX_DOCUMENT_CHARS:,}; split it")
     return text
 
 
@@ -271,11 +340,9 @@ def load_documents(
     for path in files:
         try:
             docs = document_chunks(path, business=business, stages=stages)
-        except UnreadableDocumentError as exc:
-            failures.append(IngestFailure(path=str(path), reason=exc.reason))
-            continue
         except DocumentError as exc:
-            failures.append(IngestFailure(path=str(path), reason=exc.message))
+            reason = exc.reason if isinstance(exc, UnreadableDocumentError) else exc.message
+            failures.append(IngestFailure(path=str(path), reason=reason))
             continue
         loaded.append(str(path))
         by_source.setdefault(str(path), []).extend(docs)

@@ -31,7 +31,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 from pydantic import BaseModel
 
 from generator.errors import ConfigError, ModelUnavailableError
-from generator.files import exclusive
+from generator.files import exclusive, read_utf8
 from generator.profile import BusinessProfile
 from generator.settings import Settings
 from generator.stage_router import StageRouter
@@ -102,7 +102,7 @@ def knowledge_documents(knowledge_dir: Path) -> list[Document]:
     """Every ``*.md`` guide file in the knowledge folder, split into chunks."""
     docs: list[Document] = []
     for path in sorted(knowledge_dir.glob("*.md")):
-        front, body = _split_front_matter(path.read_text(encoding="utf-8"))
+        front, body = _split_front_matter(read_utf8(path))
         stages = front.get("stages") or []
         base = {"source": path.name, "kind": "method", "business": "", **stage_metadata(stages)}
         docs.extend(split_markdown(body, base))

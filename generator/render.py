@@ -7,6 +7,7 @@ The functions build output; the caller prints it.
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -42,8 +43,8 @@ def draft_panel(result: Draft) -> RenderableType:
     table.add_column()
     for name, value in result.asset.items():
         text = "\n".join(f"• {v}" for v in value) if isinstance(value, list) else str(value)
-        table.add_row(name.replace("_", " "), text)
-    title = f"{result.business} · {result.stage} · {result.typed().label}"
+        table.add_row(name.replace("_", " "), escape(text))  # model text is never read as markup
+    title = escape(f"{result.business} · {result.stage} · {result.typed().label}")
     if result.variant:
         title += f" · variant {result.variant}"
     if result.version > 1:
@@ -52,7 +53,7 @@ def draft_panel(result: Draft) -> RenderableType:
     scored = result.evaluation
     if scored is not None:
         lines = [f"Eval: {scored.score:.2f} {coloured_verdict(scored)} (pass mark {scored.threshold:.2f})"]
-        lines += [f"  - {problem}" for problem in scored.problems(TO_FIX)]
+        lines += [f"  - {escape(problem)}" for problem in scored.problems(TO_FIX)]
         parts.append(Text.from_markup("\n".join(lines)))
     parts.append(Text(_provenance(result), style="dim"))
     return Group(*parts)
@@ -63,10 +64,10 @@ def score_table(scored: AssetScore, *, title: str) -> Table:
     table = Table("criterion", "weight", "score", "reason", title=f"{title}: {scored.score:.2f} "
                   + coloured_verdict(scored, upper=True))  # fmt: skip
     for check in scored.gate.checks if scored.gate else []:
-        table.add_row(f"gate: {check.name} *", "-", "ok" if check.passed else "[red]fails[/]", check.reason)
+        table.add_row(f"gate: {check.name} *", "-", "ok" if check.passed else "[red]fails[/]", escape(check.reason))
     for c in scored.criteria:
         shown = "n/a" if c.score is None else f"{c.score:.2f}"
-        table.add_row(c.name + (" *" if c.required else ""), f"{c.weight:g}", shown, c.reason)
+        table.add_row(c.name + (" *" if c.required else ""), f"{c.weight:g}", shown, escape(c.reason))
     return table
 
 
@@ -74,13 +75,13 @@ def kit_tables(reports: list[KitReport]) -> list[Table]:
     """Per business, each asset with its verdict and what to fix first; then one line per business."""
     tables: list[Table] = []
     for r in reports:
-        assets = Table("asset", "verdict", "score", "what to fix first", title=f"{r.business}: the journey kit")
+        assets = Table("asset", "verdict", "score", "what to fix first", title=escape(f"{r.business}: the journey kit"))
         for e in r.entries:
             scored = e.draft.evaluation if e.draft else None
             if e.error:
-                assets.add_row(e.key, "[red]not drafted[/]", "-", e.error[:160])
+                assets.add_row(e.key, "[red]not drafted[/]", "-", escape(e.error[:160]))
             elif scored:
-                fix = "; ".join(scored.problems(2))[:160]
+                fix = escape("; ".join(scored.problems(2))[:160])
                 assets.add_row(e.key, coloured_verdict(scored), f"{scored.score:.2f}", fix)
             else:
                 assets.add_row(e.key, "drafted", "n/a", "(not scored)")
@@ -92,7 +93,7 @@ def kit_tables(reports: list[KitReport]) -> list[Table]:
         mean = f"{sum(scores) / len(scores):.2f}" if scores else "n/a"
         t = r.totals
         totals.add_row(
-            r.business, str(t.passed), str(t.needs_work), str(t.off_brief), str(t.failed), mean,
+            escape(r.business), str(t.passed), str(t.needs_work), str(t.off_brief), str(t.failed), mean,
             str(t.input_tokens + t.output_tokens), f"{t.cost_usd:.4f}", f"{t.wall_seconds:.1f}", str(t.model_calls),
         )  # fmt: skip
     tables.append(totals)

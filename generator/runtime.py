@@ -40,9 +40,15 @@ def settings_or_error(**overrides: object) -> Settings:
 
 def open_index(settings: Settings) -> KnowledgeIndex:
     """The knowledge index with its stage router (trained from knowledge/ once, then cached)."""
+    guide = knowledge_documents(settings.knowledge_dir)
+    if not guide:
+        raise ConfigError(
+            f"The knowledge folder {settings.knowledge_dir} holds no guide files (*.md), and drafts are grounded in "
+            "them; point CVJ_KNOWLEDGE_DIR (or CVJ_ROOT_DIR) at a folder like the project's knowledge/."
+        )
     embeddings, embedding_id = build_embeddings(settings)
     router = router_for(
-        knowledge_documents(settings.knowledge_dir),
+        guide,
         embeddings=embeddings,
         embedding_id=embedding_id,
         cache_dir=settings.cache_dir,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from pydantic import ValidationError
 
 from generator.assets import asset_types_for
 from generator.drafts import Draft, DraftRequest
@@ -20,6 +21,10 @@ from generator.profile import BusinessProfile, parse_profile_text
 from generator.render import alternatives_markdown, draft_markdown, score_markdown
 from generator.service import DraftingService
 from generator.stages import STAGE_IDS, get_stage
+from generator.validation import describe_errors
+
+MAX_CANDIDATES = 8  # as the API and `cvj draft --candidates`: each candidate is a full draft on the one model
+MAX_INSTRUCTION_CHARS = 2000  # as a draft's instructions (DraftRequest)
 
 Update = tuple[str, str, dict[str, Any] | None]
 
@@ -63,9 +68,23 @@ def _stream(
 
 def _profile(profile_yaml: str) -> BusinessProfile:
     try:
-        return parse_profile_text(profile_yaml, source="The profile")
+        return parse_profile_text(profile_yaml or "", source="The profile")
     except CVJError as exc:
         raise gr.Error(exc.message) from None
+
+
+def _invalid(what: str, exc: ValidationError) -> gr.Error:
+    return gr.Error(f"{what}:\n{describe_errors(exc, limit=4)}")
+
+
+def _candidates(value: object) -> int:
+    try:
+        count = int(value)  # type: ignore[call-overload]  # a slider's number, or whatever a client posts
+    except (TypeError, ValueError):
+        raise gr.Error(f"Candidates must be a whole number from 1 to {MAX_CANDIDATES}.") from None
+    if not 1 <= count <= MAX_CANDIDATES:
+        raise gr.Error(f"Candidates must be a whole number from 1 to {MAX_CANDIDATES}, not {count}.")
+    return count
 
 
 def stream_draft(
@@ -85,10 +104,9 @@ def stream_draft(
             {"stage": stage, "asset_type": asset_type or None, "channel": channel or None,
              "instructions": instructions or None}
         )  # fmt: skip
-    except ValueError as exc:
-        raise gr.Error(str(exc)) from None
-    if int(candidates) > 1:
-        count = int(candidates)
+    except ValidationError as exc:
+        raise _invalid("Invalid request", exc) from None
+    if (count := _candidates(candidates)) > 1:
 
         def best(on_text: Callable[[str], None]) -> Draft:
             on_text(f"Drafting {count} candidates at once; the eval keeps the best...\n")
@@ -108,10 +126,15 @@ def stream_revision(
     """Revise the draft on screen following one instruction; the brand rules of the profile apply."""
     if not previous:
         raise gr.Error("Draft something first, then revise it.")
-    if not instruction.strip():
+    if not (instruction or "").strip():
         raise gr.Error("Say what to change, e.g. 'shorter' or 'warmer'.")
+    if len(instruction) > MAX_INSTRUCTION_CHARS:
+        raise gr.Error(f"The instruction is {len(instruction):,} characters; keep it under {MAX_INSTRUCTION_CHARS:,}.")
     profile = _profile(profile_yaml)
-    current = Draft.model_validate(previous)
+    try:
+        current = Draft.model_validate(previous)
+    except ValidationError as exc:
+        raise _invalid("The draft to revise is not a draft CVJ Kit made", exc) from None
     yield from _stream(
         lambda on_text: service.revise(current, instruction, profile=profile, on_text=on_text),
         lambda result: score_markdown(service.score_draft(result, profile)),

@@ -50,7 +50,7 @@ def save_version(folder: Path, version: Draft) -> Path:
     write_json_atomic(path, version.model_dump(mode="json"))
     scored = version.evaluation
     shown = f"score {scored.score:.2f} ({scored.verdict})" if scored else "not scored"
-    err.print(f"version {version.version}{variant}: {shown} -> {path}", highlight=False)
+    err.print(f"version {version.version}{variant}: {shown} -> {path}", highlight=False, markup=False)
     return path
 
 
@@ -94,7 +94,7 @@ def draft(
     parts = components()
     business = load_profile(profile)
     request = DraftRequest(stage=parse_stage_id(stage), asset_type=asset, channel=channel, instructions=instructions)
-    before = {d.asset_type: d for d in (load_draft(p) for p in earlier or [])}
+    before = {d.asset_type: d for d in (load_draft(p, business=business.name) for p in earlier or [])}
     folder = parts.settings.data_dir / "drafts" / business.slug
     with err.status("Indexing knowledge and profile..."):
         idx = parts.index([business])
@@ -102,7 +102,7 @@ def draft(
         what = request.asset_class.label.lower() + (f" ({variants} variants)" if variants > 1 else "")
         best_of = f" (best of {candidates})" if candidates > 1 else ""
         goal = f" until it scores {min_score:.2f}" if min_score is not None else ""
-        err.print(f"Drafting {what} for {business.name}{best_of}{goal}...")
+        err.print(f"Drafting {what} for {business.name}{best_of}{goal}...", markup=False)
         if evaluator is None or variants > 1:
             results = draft_variants(business, request, variants, model=model, index=idx, settings=parts.settings,
                                      earlier=before)  # fmt: skip
@@ -144,13 +144,13 @@ def revise(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a new version of an asset following one instruction; the original file is left as it is."""
-    original = load_draft(asset_file)
     if not instruction.strip():
         raise ConfigError("--instruction must say what to change.")
     business = load_profile(profile) if profile else None
+    original = load_draft(asset_file, business=business.name if business else None)
     parts = components()
     with _evaluator(parts, score=score, judge=False) as evaluator, parts.model() as model:
-        err.print(f"Revising {asset_file.name} (version {original.version}): {instruction}")
+        err.print(f"Revising {asset_file.name} (version {original.version}): {instruction}", markup=False)
         result = revise_draft(original, instruction, model=model, settings=parts.settings, profile=business)
         if evaluator is not None:
             result = result.model_copy(update={"evaluation": score_draft(evaluator, result, business)})
@@ -194,6 +194,8 @@ def kit(
         businesses = load_profiles(profiles)
     else:
         raise ConfigError("Give --profile FILE for one business or --profiles DIR|FILE for many (one of them).")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file; give a folder for the kits.")
     plan = plan_kit([s.strip() for s in stages.split(",")] if stages else None, variants)
     parts = components()
     options = KitOptions(concurrency=concurrency, min_score=min_score, candidates=candidates)
@@ -213,7 +215,7 @@ def kit(
             def advance(entry: KitEntry, name: str = business.name) -> None:
                 verdict = entry.draft.evaluation.verdict if entry.draft and entry.draft.evaluation else "drafted"
                 state = "not drafted" if entry.error else verdict + (" (cached)" if entry.cached else "")
-                progress.update(task, advance=1, last=f"{name}: {entry.key} {state}")
+                progress.update(task, advance=1, last=escape(f"{name}: {entry.key} {state}"))
 
             try:
                 report = run_kit(
@@ -231,7 +233,7 @@ def kit(
             except CVJError as exc:
                 broken.append(f"{business.name}: {exc.message}")
                 continue
-            err.print(f"{business.name}: wrote {', '.join(str(p) for p in paths)}")
+            err.print(f"{business.name}: wrote {', '.join(str(p) for p in paths)}", markup=False)
     for table in kit_tables(reports):
         out.print(table)
     for line in broken:

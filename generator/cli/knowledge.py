@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -58,10 +59,11 @@ def ingest(
             report.added += idx.replace_source(source, docs)
             progress.advance(task)
     for failure in report.failures:
-        err.print(f"[yellow]skipped[/] {failure.path}: {failure.reason}", highlight=False)
+        err.print(f"[yellow]skipped[/] {escape(f'{failure.path}: {failure.reason}')}", highlight=False)
     err.print(
         f"Ingested {len(report.files)} file(s) for '{slug}': {report.chunks} chunks, {report.added} new; "
-        f"{len(report.failures)} skipped. Index: {idx.count()} chunks."
+        f"{len(report.failures)} skipped. Index: {idx.count()} chunks.",
+        markup=False,
     )
     if report.failures:
         raise typer.Exit(2)
@@ -88,5 +90,5 @@ def search(
         return
     table = Table("score", "stage", "kind", "source", "text", show_lines=True)
     for h in hits:
-        table.add_row(f"{h.score:.3f}", h.stage, h.kind, h.source, h.text[:300].replace("\n", " "))
+        table.add_row(f"{h.score:.3f}", h.stage, h.kind, escape(h.source), escape(h.text[:300].replace("\n", " ")))
     out.print(table)
