@@ -196,11 +196,14 @@ def run_kit(
     evaluator: Evaluator | None = None,
     options: KitOptions | None = None,
     on_done: Callable[[KitEntry], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> KitReport:
     """Draft (score, and revise to ``min_score``) every item; resume from ``out_dir`` if it has some.
 
     It always returns a report: an asset that raises (anything, not only a CVJ error) or runs past
-    ``settings.asset_deadline_s`` is failed with the reason in its entry, and the others go on."""
+    ``settings.asset_deadline_s`` is failed with the reason in its entry, and the others go on. Once
+    ``should_stop()`` says so (asked before assets start) no new asset starts: those in flight finish and are kept,
+    and those not started are left out of the report."""
     options = options or KitOptions()
     started = time.perf_counter()
     counter = getattr(model, "request_counter", None)
@@ -290,6 +293,10 @@ def run_kit(
     limit = settings.asset_deadline_s
     try:
         while waiting or ready or running:
+            if should_stop is not None and (waiting or ready) and should_stop():
+                log.info("kit: asked to stop; %d asset(s) not started", len(waiting) + len(ready))
+                waiting.clear()
+                ready.clear()
             for item in [i for i in waiting if all(d in settled or d not in by_key for d in i.depends_on)]:
                 waiting.remove(item)
                 ready.append(item)
