@@ -55,7 +55,8 @@ class DraftingService:
     def score_draft(self, result: Draft, profile: BusinessProfile | None) -> AssetScore:
         return score_draft(self.evaluator(), result, profile)
 
-    def _ensure_profile_indexed(self, profile: BusinessProfile) -> None:
+    def ensure_indexed(self, profile: BusinessProfile) -> None:
+        """Index this profile's facts once per service (drafts retrieve them)."""
         if self.index is None:
             return
         key = profile.model_dump_json()
@@ -65,12 +66,12 @@ class DraftingService:
                 self._indexed.add(key)
 
     def draft(self, profile: BusinessProfile, request: DraftRequest, *, on_text: TextCallback | None = None) -> Draft:
-        self._ensure_profile_indexed(profile)
+        self.ensure_indexed(profile)
         return draft(profile, request, model=self.model, index=self.index, settings=self.settings, on_text=on_text)
 
     def draft_best(self, profile: BusinessProfile, request: DraftRequest, *, candidates: int) -> Draft:
         """N candidates at once, scored; the best is returned with the others in its ``alternatives``."""
-        self._ensure_profile_indexed(profile)
+        self.ensure_indexed(profile)
         return draft_best(profile, request, candidates=candidates, model=self.model, index=self.index,
                           settings=self.settings, evaluator=self.evaluator())  # fmt: skip
 

@@ -6,10 +6,10 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_FOLDERS = ("knowledge", "prompts", "eval", "examples")
@@ -127,6 +127,24 @@ class Settings(BaseSettings):
     examples_dir: Path = Field(description="Default: <root_dir>/examples")
 
     prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    # The HTTP API (`cvj serve`).
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys the HTTP API accepts as 'Authorization: Bearer <key>'; none: the API is open",
+    )
+    api_docs_public: bool = Field(default=True, description="/docs and /openapi.json answer without a key")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_api_keys(cls, value: Any) -> Any:
+        """``CVJ_API_KEYS=key1,key2``: one key per comma; spaces around a key and empty entries dropped."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            plain = [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
+            return [v.strip() if isinstance(v, str) else v for v in plain if not isinstance(v, str) or v.strip()]
+        return value
 
     @model_validator(mode="before")
     @classmethod

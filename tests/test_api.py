@@ -57,7 +57,7 @@ def test_unknown_stage_is_422_with_details(client: TestClient, coffee: BusinessP
 def test_malformed_profile_is_422_naming_the_field(client: TestClient) -> None:
     response = client.post("/drafts", json={"profile": {"name": "X"}, "stage": "aware"})
     assert response.status_code == 422
-    fields = {".".join(map(str, e["loc"])) for e in response.json()["detail"]}
+    fields = {".".join(map(str, e["loc"])) for e in response.json()["details"]}
     assert "body.profile.what_it_sells" in fields
 
 

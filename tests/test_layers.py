@@ -24,10 +24,11 @@ FLOORS: list[list[str]] = [
     # drafting
     ["chains", "revision", "improve", "evaluation.suite", "evaluation.report"],
     # kits
-    ["kit", "kit_models", "journey", "export", "export.view", "export.markdown", "export.word", "export.page"],
+    ["kit", "kit_models", "journey", "export", "export.view", "export.markdown", "export.word", "export.page",
+     "jobs_models", "jobs_store", "jobs"],
     # front doors
     ["runtime", "service", "render", "cli", "cli.common", "cli.drafting", "cli.knowledge", "cli.evaluation",
-     "cli.system", "api", "ui"],
+     "cli.system", "api_models", "api_errors", "api_auth", "api_stream", "api_v1", "api", "ui"],
 ]  # fmt: skip
 FLOOR = {module: number for number, modules in enumerate(FLOORS) for module in modules}
 PACKAGE = PROJECT_ROOT / "generator"

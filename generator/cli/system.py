@@ -55,19 +55,32 @@ def doctor() -> None:
         err.print(f"[green]ok[/] {name:<11} {detail}", highlight=False)
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}  # only this machine can reach the API there
+
+
 @app.command()
 @friendly_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run the HTTP API (docs at /docs) with the Gradio UI mounted at /ui."""
+    """Run the HTTP API (docs at /docs) with the Gradio UI mounted at /ui; CVJ_API_KEYS turns on API keys."""
     import uvicorn
 
     from generator.api import create_app
 
     parts = components()  # fails early and readably on bad configuration
-    err.print(f"CVJ Kit API on http://{host}:{port} (docs /docs, UI /ui)")
+    err.print(f"CVJ Kit API on http://{host}:{port} (docs /docs, UI /ui)", markup=False)
+    keys = len(parts.settings.api_keys)
+    if keys:
+        err.print(f"API keys: {keys} configured; requests need 'Authorization: Bearer <key>'.", markup=False)
+    elif host not in LOOPBACK_HOSTS:
+        err.print(
+            f"Warning: no API keys are set (CVJ_API_KEYS), so anyone who can reach {host}:{port} can use the API, "
+            "the UI and the model. Set CVJ_API_KEYS, or bind to 127.0.0.1.",
+            markup=False,
+            style="yellow",
+        )
     uvicorn.run(create_app(parts), host=host, port=port, log_level="info")
 
 
