@@ -13,15 +13,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
 
-import chromadb
 import numpy as np
 import yaml
-from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import PyEmbedding, Where
 from langchain_chroma import Chroma
@@ -30,7 +27,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 from pydantic import BaseModel
 
-from generator.errors import ConfigError, ModelUnavailableError
+from generator.chroma_support import chroma_http_client, forget_cached_folders, mmr, reloading
+from generator.errors import ModelUnavailableError
 from generator.files import exclusive, read_utf8
 from generator.profile import BusinessProfile
 from generator.settings import Settings
@@ -155,9 +153,11 @@ class KnowledgeIndex:
     """A Chroma collection (local files or a Chroma server) with stage-aware, diverse search."""
 
     def __init__(
-        self, store: Chroma, *, embeddings: Embeddings, router: StageRouter | None = None, lock: Path | None = None
-    ) -> None:
+        self, store: Chroma, *, embeddings: Embeddings, router: StageRouter | None = None, lock: Path | None = None,
+        reopen: Callable[[], Chroma] | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
+        self._reopen = reopen  # a local folder: how to read it afresh after another process changed it
         self.embeddings = embeddings
         self.router = router
         self.write_lock = lock  # None: a Chroma server, which orders its writers itself
@@ -176,14 +176,22 @@ class KnowledgeIndex:
             return cls(store(client=chroma_http_client(settings.chroma_url)), embeddings=embeddings, router=router)
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         lock = settings.data_dir / "index.lock"
+        folder = functools.partial(store, persist_directory=str(settings.index_dir))
         try:  # two processes creating the folder's database or a collection at once fail: one does it
             if not (settings.index_dir / "chroma.sqlite3").exists():
                 raise FileNotFoundError
-            local = store(persist_directory=str(settings.index_dir))
+            local = folder()
         except Exception:  # chromadb raises plain errors
             with index_write_lock(lock):
-                local = store(persist_directory=str(settings.index_dir))
-        return cls(local, embeddings=embeddings, router=router, lock=lock)
+                local = folder()
+        return cls(local, embeddings=embeddings, router=router, lock=lock, reopen=folder)
+
+    def _reload(self) -> None:
+        """Read the folder afresh: Chroma keeps its vector index in memory, so chunks another process wrote are
+        missing from this process's until it reloads."""
+        assert self._reopen is not None
+        forget_cached_folders()
+        self.store = self._reopen()
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
         """Hold the index's write lock for the block (re-entrant; a Chroma server needs none)."""
@@ -266,12 +274,13 @@ class KnowledgeIndex:
             clauses.append({"business": business})
         where: Where | None = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         fetch = max(FETCH_K, 4 * k)
-        found = self.collection.query(
-            query_embeddings=queries,
-            n_results=fetch,
-            where=where,
-            include=["documents", "metadatas", "distances", "embeddings"],
-        )
+        found = reloading(
+            lambda: self.collection.query(
+                query_embeddings=queries, n_results=fetch, where=where,
+                include=["documents", "metadatas", "distances", "embeddings"],
+            ),
+            self._reload if self._reopen else None,
+        )  # fmt: skip
         docs = found["documents"][0] if found["documents"] else []
         if not docs:
             return []
@@ -304,32 +313,6 @@ class KnowledgeIndex:
             )
             for i in order
         ]
-
-
-def mmr(scores: np.ndarray, vectors: np.ndarray, *, k: int, diversity: float) -> list[int]:
-    """Maximal marginal relevance: each pick trades relevance against similarity to earlier picks."""
-    if len(scores) == 0:
-        return []
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
-    picked = [int(np.argmax(scores))]
-    while len(picked) < min(k, len(scores)):
-        redundancy = (unit @ unit[picked].T).max(axis=1)
-        value = (1 - diversity) * scores - diversity * redundancy
-        value[picked] = -np.inf
-        picked.append(int(np.argmax(value)))
-    return picked
-
-
-def chroma_http_client(url: str) -> ClientAPI:
-    """A client for a Chroma server at ``http(s)://host:port``."""
-    parsed = urlparse(url if "://" in url else f"http://{url}")
-    if not parsed.hostname:
-        raise ConfigError(f"CVJ_CHROMA_URL '{url}' is not a URL like http://127.0.0.1:8001")
-    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-    try:
-        return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=parsed.scheme == "https")
-    except Exception as exc:  # chromadb raises plain exceptions for connection failures
-        raise ModelUnavailableError(f"Cannot reach the Chroma server at {url}: {exc}") from None
 
 
 def index_all(index: KnowledgeIndex, knowledge_dir: Path, profiles: Iterable[BusinessProfile] = ()) -> int:

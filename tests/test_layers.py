@@ -13,7 +13,8 @@ FLOORS: list[list[str]] = [
     ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "profile", "assets", "drafts",
      "facts", "rules", "charts", "evaluation.results"],
     # models and retrieval
-    ["llm", "llm_cache", "local_llm", "server_lease", "embeddings", "knowledge", "ingest", "stage_router"],
+    ["llm", "llm_cache", "local_llm", "chroma_support", "server_lease", "embeddings", "knowledge", "ingest",
+     "stage_router"],
     # generation
     ["prompting", "structured"],
     # eval

@@ -11,9 +11,10 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from generator.chroma_support import mmr
 from generator.errors import DocumentError
 from generator.evaluation.retrieval import RetrievalCase, evaluate_retrieval, load_cases
-from generator.knowledge import Hit, KnowledgeIndex, mmr, stage_metadata
+from generator.knowledge import Hit, KnowledgeIndex, stage_metadata
 from generator.settings import PROJECT_ROOT, Settings
 from generator.stage_router import StageRouter, router_for, training_sentences
 

@@ -455,3 +455,36 @@ def test_the_answer_cache_written_by_several_processes_at_once_stays_consistent(
     assert all(json.loads(row[0])[0]["text"] in written for row in rows)
     cache = SQLiteAnswerCache(path)
     assert all(cache.lookup(f"prompt {k}", "llm") for k in range(KEYS))
+
+
+ADDER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from generator.knowledge import KnowledgeIndex, profile_documents
+    from generator.profile import load_profile
+    from generator.settings import Settings
+    from tests.test_retrieval import WordHashEmbeddings
+    settings = Settings(data_dir=Path(sys.argv[1]))
+    index = KnowledgeIndex.open(settings, embeddings=WordHashEmbeddings(), embedding_id="hash")
+    profile = load_profile(Path(sys.argv[2]))
+    print(index.replace_source(f"profile:{profile.slug}", profile_documents(profile)))
+""")
+
+
+def test_a_long_running_reader_finds_chunks_another_process_wrote(tmp_path: Path) -> None:
+    """Chroma keeps a folder's vector index in memory: a filtered search for chunks another process added failed
+    with "Error finding id" (the API or the UI beside `cvj ingest`). The index reloads the folder and answers."""
+    from generator.profile import load_profile
+
+    settings = Settings(data_dir=tmp_path / "data")
+    index = KnowledgeIndex.open(settings, embeddings=WordHashEmbeddings(), embedding_id="hash")
+    first = load_profile(EXAMPLES[0])
+    index.replace_source(f"profile:{first.slug}", profile_documents(first))
+    assert index.search("offer", k=2, business=first.slug)  # this process's vector index is loaded now
+    second = load_profile(EXAMPLES[1])
+    done = subprocess.run([sys.executable, "-c", ADDER, str(settings.data_dir), str(EXAMPLES[1])],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and int(done.stdout) > 0, done.stderr[-2000:]
+    hits = index.search("offer", k=2, business=second.slug)
+    assert hits and all(h.kind == "business" for h in hits)
+    assert index.search("offer", k=2, business=first.slug)  # and the first business's still
