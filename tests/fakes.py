@@ -5,6 +5,7 @@ The instance builder lives in benchmarks/fake_openai_server.py, which must stay 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from typing import Any, ClassVar
@@ -13,7 +14,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import Field
 
-from benchmarks.fake_openai_server import instance_for  # stdlib-only; the simulated server uses it too
+from benchmarks.fake_openai_server import instance_for
+from generator.evaluation.scoring import Evaluator
+from generator.runtime import Components
+from generator.settings import Settings  # stdlib-only; the simulated server uses it too
 
 
 class SchemaFake(FakeListChatModel):
@@ -39,3 +43,14 @@ class SchemaFake(FakeListChatModel):
     def reset(cls) -> None:
         cls.calls = []
         cls.prompts = {}
+
+
+def fake_components(settings: Settings) -> Components:
+    """The composition root with a fake model (SchemaFake, reset) and no index: front doors run in-process."""
+    SchemaFake.reset()
+    return Components(
+        settings,
+        model_factory=lambda _: contextlib.nullcontext(SchemaFake()),
+        index_factory=lambda _: None,
+        evaluator_factory=lambda s, judge: Evaluator(settings=s, judge=judge),
+    )

@@ -6,7 +6,6 @@ Case ids (P01, B03, G12...) are the rows of the table in the report of the issue
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from typer.testing import CliRunner
 
 from generator.api import MAX_BODY_BYTES, create_app
 from generator.cli import app
-from generator.evaluation.scoring import Evaluator
 from generator.knowledge import KnowledgeIndex
 from generator.profile import MAX_PROFILES
 from generator.runtime import Components, use_components
@@ -40,7 +38,7 @@ from tests.bad_inputs.cases import (
     as_json,
     coffee,
 )
-from tests.fakes import SchemaFake
+from tests.fakes import SchemaFake, fake_components
 from tests.test_chains import GOOD_POST
 
 runner = CliRunner()
@@ -68,13 +66,7 @@ def index() -> FakeIndex:
 
 @pytest.fixture
 def parts(settings: Settings, index: FakeIndex) -> Iterator[Components]:
-    SchemaFake.reset()
-    installed = Components(
-        settings,
-        model_factory=lambda _: contextlib.nullcontext(SchemaFake()),
-        index_factory=lambda _: None,
-        evaluator_factory=lambda s, judge: Evaluator(settings=s, judge=judge),
-    )
+    installed = fake_components(settings)
     with use_components(installed):
         yield installed
 

@@ -5,7 +5,6 @@ prints and writes."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +14,10 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.drafts import Draft
-from generator.evaluation.scoring import Evaluator
 from generator.runtime import Components, use_components
 from generator.settings import Settings
 from tests.conftest import EXAMPLES
-from tests.fakes import SchemaFake
+from tests.fakes import fake_components
 
 runner = CliRunner()
 COFFEE = str(EXAMPLES[0])
@@ -27,13 +25,7 @@ COFFEE = str(EXAMPLES[0])
 
 @pytest.fixture
 def parts(settings: Settings) -> Iterator[Components]:
-    SchemaFake.reset()
-    installed = Components(
-        settings,
-        model_factory=lambda _: contextlib.nullcontext(SchemaFake()),
-        index_factory=lambda _: None,
-        evaluator_factory=lambda s, judge: Evaluator(settings=s, judge=judge),
-    )
+    installed = fake_components(settings)
     with use_components(installed):
         yield installed
 

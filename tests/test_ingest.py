@@ -21,6 +21,7 @@ from generator.ingest import (
 )
 from generator.knowledge import chunk_id
 from generator.stages import STAGE_IDS
+from tests.bad_inputs.bombs import pdf_file
 
 SLUG = "harbor-lane-coffee"
 
@@ -71,16 +72,7 @@ def _pdf_bytes(lines: list[str]) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def _write_docx(path: Path) -> Path:

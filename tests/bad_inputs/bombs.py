@@ -33,6 +33,11 @@ def pdf(contents: list[bytes], *, pages: int = 1, compress: bool = False) -> byt
             for _ in range(pages)
         ),
     ]
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """PDF objects (the catalog first) as a file: numbered 1.., with their cross-reference table and trailer."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
