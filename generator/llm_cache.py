@@ -21,6 +21,9 @@ from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.messages import message_to_dict, messages_from_dict
 from langchain_core.outputs import ChatGeneration, Generation
 
+from generator.errors import ModelUnavailableError
+from generator.files import exclusive
+
 _SCHEMA = "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, generations TEXT NOT NULL)"
 
 
@@ -52,7 +55,11 @@ class SQLiteAnswerCache(BaseCache):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connect() as db:
+        # Switching a file to WAL takes an exclusive lock and SQLite does not always wait for it (its busy handler
+        # is skipped there): several processes opening a fresh cache at once got "database is locked". One at a time.
+        setup_lock = self.path.with_name(self.path.name + ".setup.lock")
+        busy = lambda pid: ModelUnavailableError(f"The answer cache {self.path} is being set up by pid {pid}.")  # noqa: E731
+        with exclusive(setup_lock, timeout_s=self.BUSY_TIMEOUT_S, busy=busy), self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # kept in the file, for every process
             db.execute(_SCHEMA)
 
