@@ -39,7 +39,7 @@ def retrieve_context(
     asset_cls = request.asset_class
     query = f"{stage.name} stage: {asset_cls.label}. {stage.purpose} For {profile.what_it_sells}"
     hits = index.search(query, k=k, stage=stage.id, kind="method")
-    hits += index.search(query, k=BUSINESS_HITS, kind="business", business=profile.slug)
+    hits += index.search(query, k=BUSINESS_HITS, kind="business", business=profile.key)
     return [ContextPiece(text=h.text, source=h.source, stage=h.stage, kind=h.kind, score=h.score) for h in hits]
 
 

@@ -125,7 +125,9 @@ def stamp_for(profile: BusinessProfile, settings: Settings, asset_type: str) -> 
         prompts = {p.id: p.version for p in (load_prompt(settings.prompts_dir, i) for i in ids)}
     except CVJError:
         return None
-    canonical = json.dumps(profile.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    # Without an id the hash is the one of before the field existed, so older kits still resume.
+    data = profile.model_dump(mode="json", exclude={"id"} if profile.id is None else set())
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return KitStamp(business=profile.name, profile_sha256=digest, prompts=prompts)
 

@@ -139,7 +139,7 @@ def profile_documents(profile: BusinessProfile) -> list[Document]:
     ]
     docs = []
     for topic, stages, text in sections:
-        meta = {"source": f"profile:{p.slug}", "kind": "business", "business": p.slug, "topic": topic}
+        meta = {"source": f"profile:{p.key}", "kind": "business", "business": p.key, "topic": topic}
         docs.append(Document(page_content=text, metadata={**meta, **stage_metadata(stages)}))
     return docs
 
@@ -321,7 +321,7 @@ def index_all(index: KnowledgeIndex, knowledge_dir: Path, profiles: Iterable[Bus
     for doc in knowledge_documents(knowledge_dir):
         by_source.setdefault(str(doc.metadata["source"]), []).append(doc)
     for profile in profiles:
-        by_source[f"profile:{profile.slug}"] = profile_documents(profile)
+        by_source[f"profile:{profile.key}"] = profile_documents(profile)
     return sum(index.replace_source(source, docs) for source, docs in by_source.items())
 
 

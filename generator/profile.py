@@ -105,6 +105,11 @@ class Compliance(_Strict):
 class BusinessProfile(_Strict):
     """Everything a copywriter needs to know about a business before writing for it."""
 
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,119}$")] | None = Field(
+        default=None,
+        description="A stable id for this business's facts and documents in the index (default: its name's slug). "
+        "The HTTP API sets it to the business's id in the key's workspace; what a client sends here is replaced.",
+    )
     name: ShortText
     what_it_sells: LongText
     market: ShortText = Field(description="Market and location, e.g. 'Local: Portland, OR' or 'Global B2B'")
@@ -121,9 +126,14 @@ class BusinessProfile(_Strict):
         """A stable id for file names and index metadata."""
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "business"
 
+    @property
+    def key(self) -> str:
+        """Whose facts these are in the index: ``id`` if set, else the slug (two profiles with one name share it)."""
+        return self.id or self.slug
+
     def as_brief(self) -> str:
         """The profile as compact YAML for prompts (the model reads it whole)."""
-        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+        data = self.model_dump(mode="json", exclude_none=True, exclude_defaults=False, exclude={"id"})
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).strip()
 
 

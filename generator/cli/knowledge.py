@@ -49,7 +49,7 @@ def ingest(
     """Add a business's own documents to the index. Re-ingesting is idempotent; unreadable files are reported."""
     if (profile is None) == (business is None):
         raise ConfigError("Say whose documents these are: --profile FILE or --business SLUG (one of them).")
-    slug = load_profile(profile).slug if profile else str(business).strip().lower()
+    slug = load_profile(profile).key if profile else str(business).strip().lower()
     stages: list[str] = [parse_stage_id(s) for s in stage or []]
     by_source, report = load_documents(paths, business=slug, stages=stages)
     idx = components().knowledge_index()
