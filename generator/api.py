@@ -4,25 +4,44 @@ deprecated aliases, and the UI at /ui. Every error is JSON ``{error, details}`` 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 
 from generator.api_auth import ApiKeys, bearer
+from generator.api_businesses import router as businesses
 from generator.api_errors import MAX_BODY_BYTES, BodyLimit, install_error_handlers
+from generator.api_kits import router as kits
+from generator.api_limits import ModelSlots, RateLimit
 from generator.api_models import ClassifyBody, DraftBody, Health, ScoreBody, StageInfo
-from generator.api_v1 import COMMON_ERRORS, MODEL_ERRORS, Service, classify_texts, score_items, stage_list
+from generator.api_v1 import (
+    COMMON_ERRORS,
+    MODEL_ERRORS,
+    Businesses,
+    ModelSlot,
+    Service,
+    Workspace,
+    classify_texts,
+    profile_for,
+    score_items,
+    stage_list,
+)
 from generator.api_v1 import router as v1
 from generator.drafts import Draft
 from generator.evaluation.scoring import AssetScore
 from generator.evaluation.stage_fit import StageFit
+from generator.jobs import JobRunner, JobStore
 from generator.runtime import Components, components
-from generator.service import DraftingService
+from generator.service import DraftingService, ServiceKitParts
+from generator.workspaces import BusinessStore, api_keys, inline_profile
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 
+KIT_STOP_WAIT_S = 10.0  # on shutdown; a kit still in flight after it is re-queued on the next start
 SUCCESSORS = {"/health": "/healthz", "/stages": "/v1/stages", "/drafts": "/v1/drafts", "/eval/score": "/v1/score",
               "/eval/classify": "/v1/classify"}  # fmt: skip
 
@@ -51,18 +70,19 @@ def legacy_stages() -> list[StageInfo]:
     return stage_list()
 
 
-@legacy.post("/drafts", response_model=Draft, responses=MODEL_ERRORS)
-def legacy_draft(body: DraftBody, svc: Service) -> Draft:
+@legacy.post("/drafts", response_model=Draft, responses=MODEL_ERRORS, dependencies=[ModelSlot])
+def legacy_draft(body: DraftBody, svc: Service, ws: Workspace) -> Draft:
     """Use POST /v1/drafts. One draft (scored only with `candidates` > 1)."""
+    profile = inline_profile(ws, body.profile)
     if body.candidates > 1:
-        return svc.draft_best(body.profile, body.draft_request(), candidates=body.candidates)
-    return svc.draft(body.profile, body.draft_request())
+        return svc.draft_best(profile, body.draft_request(), candidates=body.candidates)
+    return svc.draft(profile, body.draft_request())
 
 
-@legacy.post("/eval/score", response_model=list[AssetScore])
-def legacy_score(body: ScoreBody, svc: Service) -> list[AssetScore]:
+@legacy.post("/eval/score", response_model=list[AssetScore], dependencies=[ModelSlot])
+def legacy_score(body: ScoreBody, svc: Service, ws: Workspace, store: Businesses) -> list[AssetScore]:
     """Use POST /v1/score."""
-    return score_items(svc, body)
+    return score_items(svc, body, profile_for(ws, store, body.profile, body.business_id))
 
 
 @legacy.post("/eval/classify", response_model=list[StageFit])
@@ -80,14 +100,28 @@ def create_app(
     settings = parts.settings
 
     @contextlib.asynccontextmanager
+    async def serving(app: FastAPI, opened: DraftingService) -> AsyncIterator[None]:
+        """The service and the kit-job runner (which re-queues the jobs a stopped server left unfinished)."""
+        app.state.service = opened
+        app.state.model_slots = ModelSlots(settings.api_model_slots, settings.api_queue_timeout_s)
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        runner = JobRunner(JobStore(settings.data_dir), ServiceKitParts(opened), concurrency=settings.api_kit_workers,
+                           webhook_secret=secret)  # fmt: skip
+        app.state.jobs = runner.start()
+        try:
+            yield
+        finally:  # kits in flight finish their current asset (or, past the wait, resume on the next start)
+            await asyncio.to_thread(runner.stop, KIT_STOP_WAIT_S)
+
+    @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if service is not None:
-            app.state.service = service
-            yield
+            async with serving(app, service):
+                yield
             return
         with parts.service() as opened:
-            app.state.service = opened
-            yield
+            async with serving(app, opened):
+                yield
 
     app = FastAPI(
         title="CVJ Kit API",
@@ -98,17 +132,24 @@ def create_app(
     )
     docs = {app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url}
     open_paths = {"/healthz"} | ({p for p in docs if p} if settings.api_docs_public else set())
+    app.state.businesses = BusinessStore(settings.data_dir)
     app.add_middleware(BodyLimit)
-    app.add_middleware(ApiKeys, keys=settings.api_keys, open_paths=open_paths)  # outermost: before any body is read
+    app.add_middleware(RateLimit, per_minute=settings.api_rate_limit, open_paths=open_paths)
+    app.add_middleware(ApiKeys, keys=api_keys(settings), open_paths=open_paths)  # before any body is read
+    if settings.api_cors_origins:  # outermost: a browser's preflight carries no key
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.api_cors_origins, allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"], expose_headers=["Location", "Retry-After"], max_age=600,
+        )  # fmt: skip
     install_error_handlers(app)
 
     @app.get("/healthz", response_model=Health, tags=["meta"])
-    def healthz() -> Health:
-        """Whether the server is up: no key needed, no model work."""
+    async def healthz() -> Health:
+        """Whether the server is up: no key needed, no model work, never queued (it runs on the event loop)."""
         return Health()
 
-    app.include_router(v1)
-    app.include_router(legacy)
+    for router in (v1, businesses, kits, legacy):
+        app.include_router(router)
 
     if mount_ui:
         import gradio as gr

@@ -94,7 +94,8 @@ class BodyLimit:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CVJError)
     async def _cvj_error(_: Request, exc: CVJError) -> JSONResponse:
-        retry = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, ModelUnavailableError) else None
+        after = getattr(exc, "retry_after_s", RETRY_AFTER_S if isinstance(exc, ModelUnavailableError) else None)
+        retry = {"Retry-After": str(after)} if after is not None else None
         return error_response(exc.http_status, exc.message, exc.details, headers=retry)
 
     @app.exception_handler(RequestValidationError)

@@ -12,6 +12,7 @@ from generator.evaluation.stage_fit import StageFit
 from generator.knowledge import Hit
 from generator.profile import BusinessProfile
 from generator.stages import StageId
+from generator.workspaces import BUSINESS_ID, Business
 
 # A small valid profile for the examples (tests/test_api_v1.py validates every example against its model).
 EXAMPLE_PROFILE: dict[str, Any] = {
@@ -109,6 +110,20 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
+def business_id_field() -> Any:
+    return Field(
+        default=None, pattern=BUSINESS_ID.pattern,
+        description="A business stored with POST /v1/businesses, instead of `profile`: its profile and documents",
+    )  # fmt: skip
+
+
+def one_business(profile: BusinessProfile | None, business_id: str | None, *, required: bool) -> None:
+    if profile is not None and business_id is not None:
+        raise ValueError("send either profile or business_id, not both")
+    if required and profile is None and business_id is None:
+        raise ValueError("send the business: a profile, or the business_id of one stored with POST /v1/businesses")
+
+
 class DraftBody(DraftRequest):
     """A draft request with the business profile inline; ``candidates`` > 1 drafts N and keeps the best."""
 
@@ -127,7 +142,13 @@ class DraftStreamBody(DraftRequest):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(STREAM_EXAMPLES))
 
-    profile: BusinessProfile
+    profile: BusinessProfile | None = None
+    business_id: str | None = business_id_field()
+
+    @model_validator(mode="after")
+    def _has_a_business(self) -> DraftStreamBody:
+        one_business(self.profile, self.business_id, required=True)
+        return self
 
     def draft_request(self) -> DraftRequest:
         return DraftRequest.model_validate(self.model_dump(include=set(DraftRequest.model_fields)))
@@ -144,9 +165,12 @@ class DraftsBody(DraftBody):
         default=None, ge=0, le=1, description="Revise with the eval's reasons until the draft passes at this score"
     )
     max_revisions: int = Field(default=2, ge=0, le=10, description="The revision budget for min_score")
+    profile: BusinessProfile | None = None  # type: ignore[assignment]  # optional here: or business_id
+    business_id: str | None = business_id_field()
 
     @model_validator(mode="after")
     def _one_way_of_drafting(self) -> DraftsBody:
+        one_business(self.profile, self.business_id, required=True)
         if self.variants > 1 and (self.min_score is not None or self.candidates > 1):
             raise ValueError("min_score and candidates work on one draft at a time; drop variants (or set it to 1)")
         return self
@@ -170,6 +194,12 @@ class RevisionBody(BaseModel):
     draft: Draft
     instruction: str = Field(min_length=1, max_length=2000, description="What to change: 'shorter', 'warmer'...")
     profile: BusinessProfile | None = None
+    business_id: str | None = business_id_field()
+
+    @model_validator(mode="after")
+    def _at_most_one_business(self) -> RevisionBody:
+        one_business(self.profile, self.business_id, required=False)
+        return self
 
     @field_validator("instruction")
     @classmethod
@@ -194,6 +224,12 @@ class ScoreBody(BaseModel):
 
     items: list[ScoreItem] = Field(min_length=1, max_length=200)
     profile: BusinessProfile | None = None
+    business_id: str | None = business_id_field()
+
+    @model_validator(mode="after")
+    def _at_most_one_business(self) -> ScoreBody:
+        one_business(self.profile, self.business_id, required=False)
+        return self
 
 
 class ScoresResponse(BaseModel):
@@ -229,3 +265,18 @@ class SearchResponse(BaseModel):
 
 class Health(BaseModel):
     status: str = "ok"
+
+
+BUSINESS_EXAMPLES: Examples = {"coffee": {"summary": "A local coffee roaster", "value": {"profile": EXAMPLE_PROFILE}}}
+
+
+class BusinessBody(BaseModel):
+    """A business to keep in this key's workspace."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(BUSINESS_EXAMPLES))
+
+    profile: BusinessProfile
+
+
+class BusinessesResponse(BaseModel):
+    businesses: list[Business] = Field(description="This workspace's businesses, oldest first")

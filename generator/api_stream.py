@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import threading
@@ -42,12 +43,16 @@ def sse(event: str, data: object) -> str:
 
 
 async def draft_events(
-    work: Callable[[TextCallback], Draft], *, keepalive_s: float = KEEPALIVE_S
+    work: Callable[[TextCallback], Draft],
+    *,
+    keepalive_s: float = KEEPALIVE_S,
+    on_end: Callable[[], None] | None = None,
 ) -> AsyncIterator[str]:
-    """Run ``work(on_text)`` in a thread and yield its events as they happen.
+    """Run ``work(on_text)`` in a thread (in this request's context: its workspace) and yield its events as they
+    happen; ``on_end`` runs on the event loop once the work has ended.
 
     A client that disconnects stops the stream; the model call in flight finishes in its thread (it cannot be cut),
-    and what it sends afterwards is dropped.
+    and what it sends afterwards is dropped (``on_end`` still runs when it ends, so a model slot is held until then).
     """
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -64,8 +69,13 @@ async def draft_events(
             if not isinstance(exc, CVJError):
                 log.error("Unexpected error while streaming a draft", exc_info=exc)
             emit("error", error_body(exc))
+        finally:
+            if on_end is not None:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(on_end)
 
-    threading.Thread(target=run, name="draft-stream", daemon=True).start()
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="draft-stream", daemon=True).start()
     while True:
         try:
             event, data = await asyncio.wait_for(events.get(), timeout=keepalive_s)

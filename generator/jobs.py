@@ -13,19 +13,16 @@ The runner takes its collaborators from the composition root (``generator.runtim
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Protocol
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from pydantic.main import IncEx
 
 from generator.errors import CVJError
 from generator.evaluation.scoring import Evaluator
@@ -43,10 +40,13 @@ from generator.jobs_store import JobStore
 from generator.kit import KitOptions, plan_kit, run_kit
 from generator.kit_models import KitEntry
 from generator.knowledge import KnowledgeIndex
+from generator.llm_cache import cache_scope
 from generator.profile import BusinessProfile
 from generator.settings import Settings
+from generator.webhooks import SIGNATURE_HEADER, PostFn, callback_refusal, post_json, signature, verify_signature
 
 __all__ = [
+    "SIGNATURE_HEADER",
     "AssetProgress",
     "JobNotFoundError",
     "JobRunner",
@@ -57,12 +57,14 @@ __all__ = [
     "KitJobRequest",
     "PostFn",
     "WebhookDelivery",
+    "callback_refusal",
     "post_json",
     "signature",
     "verify_signature",
 ]
 log = logging.getLogger(__name__)
-SIGNATURE_HEADER = "X-CVJ-Signature"
+# The webhook says how the job went; the profile it was sent (the receiver has it) and the server's folder stay out.
+WEBHOOK_LEAVES_OUT: dict[str, IncEx | bool] = {"out_dir": True, "request": {"profile"}}
 
 
 class KitCollaborators(Protocol):
@@ -76,30 +78,6 @@ class KitCollaborators(Protocol):
     def evaluator(self) -> AbstractContextManager[Evaluator]: ...
 
     def index(self, profiles: Iterable[BusinessProfile], /) -> KnowledgeIndex | None: ...
-
-
-PostFn = Callable[[str, bytes, Mapping[str, str], float], int]
-"""``post(url, body, headers, timeout_s) -> HTTP status``; raises (``OSError``) when nothing answered."""
-
-
-def post_json(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def signature(secret: str | bytes, body: bytes) -> str:
-    """The ``X-CVJ-Signature`` value for ``body``: ``sha256=`` and the hex HMAC-SHA256 keyed with ``secret``."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(secret: str | bytes, body: bytes, header: str | None) -> bool:
-    """For a receiver: does the header sign this body with this secret? (constant-time)"""
-    return header is not None and hmac.compare_digest(signature(secret, body), header)
 
 
 class JobRunner:
@@ -226,6 +204,14 @@ class JobRunner:
         return None if job is None else self._run(job)
 
     def _run(self, job: KitJob) -> KitJob:
+        """Run the job in its owner's cache scope (answers cached for one workspace are not another's)."""
+        token = cache_scope.set(job.owner)
+        try:
+            return self._run_scoped(job)
+        finally:
+            cache_scope.reset(token)
+
+    def _run_scoped(self, job: KitJob) -> KitJob:
         request, job_id = job.request, job.id
         log.info("jobs: %s running (%s, attempt %d)", job_id, request.profile.name, job.attempts)
 
@@ -291,7 +277,7 @@ class JobRunner:
         delivered. How it went is recorded on the job (``webhook``)."""
         url = job.request.callback_url
         assert url is not None
-        body = job.model_dump_json().encode()
+        body = job.model_dump_json(exclude=WEBHOOK_LEAVES_OUT).encode()
         headers = {"Content-Type": "application/json", "User-Agent": "cvj-kit", "X-CVJ-Job": job.id}
         if self.webhook_secret is not None:
             headers[SIGNATURE_HEADER] = signature(self.webhook_secret, body)

@@ -106,11 +106,11 @@ class WebhookDelivery(BaseModel):
     at: datetime | None = None
 
 
-class KitJob(BaseModel):
-    """A kit job as stored: its request, status, progress per asset and, once done, the formats it can download."""
+class KitJobInfo(BaseModel):
+    """A kit job as the API shows it: its request, status, progress per asset and, once done, what it can download."""
 
     id: str
-    owner: str
+    owner: str = Field(description="The workspace it belongs to")
     status: JobStatus
     request: KitJobRequest
     progress: list[AssetProgress] = Field(default_factory=list)
@@ -121,14 +121,22 @@ class KitJob(BaseModel):
     cancel_requested: bool = False
     attempts: int = Field(default=0, description="Runs started: more than one after a restart re-queued it")
     error: str | None = None
-    out_dir: Path
-    files: list[str] = Field(default_factory=list, description="Formats written (kit.<format> in out_dir)")
+    files: list[str] = Field(default_factory=list, description="Formats written, each at /v1/kits/{id}/download")
     totals: KitTotals | None = None
     webhook: WebhookDelivery | None = None
 
     @property
     def ended(self) -> bool:
         return self.status in ENDED
+
+
+class KitJob(KitJobInfo):
+    """A kit job as stored: also the folder it drafts into (on the server, so not shown to API clients)."""
+
+    out_dir: Path
+
+    def info(self) -> KitJobInfo:
+        return KitJobInfo.model_validate(self.model_dump(exclude={"out_dir"}))
 
 
 _LIVE: set[str] = set()  # runner ids started in this process and not yet stopped

@@ -258,19 +258,23 @@ class KnowledgeIndex:
         kind: Kind | None = None,
         business: str | None = None,
         diversity: float = DIVERSITY,
+        with_method: bool = False,
     ) -> list[Hit]:
         """The k best chunks: similar to the query, boosted by stage, diverse (MMR).
 
         With ``stage``, only chunks serving that stage are returned (general ones fill in if too
         few). Without it, the stage router's guess boosts the chunks of the stage the query is
-        about. ``score`` is the boosted relevance in [0, 1].
+        about. ``score`` is the boosted relevance in [0, 1]. ``business`` keeps one business's chunks (and, with
+        ``with_method``, the method notes too).
         """
         vector = self.embeddings.embed_query(query)
         queries: list[PyEmbedding] = [vector]
         clauses: list[Where] = []
         if kind:
             clauses.append({"kind": kind})
-        if business:
+        if business and with_method:  # the method notes and this business's facts, no other business's
+            clauses.append({"$or": [{"kind": "method"}, {"business": business}]})
+        elif business:
             clauses.append({"business": business})
         where: Where | None = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         fetch = max(FETCH_K, 4 * k)

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,15 @@ def _load(data: dict[str, Any]) -> Generation:
     return Generation(text=str(data["text"]), generation_info=data.get("info"))
 
 
+cache_scope: ContextVar[str] = ContextVar("cvj_cache_scope", default="")
+"""Whose answers these are: the HTTP API sets it to the caller's workspace (and a kit job to its owner's), so one
+workspace never gets, or learns by timing, an answer cached for another. Empty (the CLI, the UI): keys of before."""
+
+
 def _key(prompt: str, llm_string: str) -> str:
-    return hashlib.sha256(f"{llm_string}\0{prompt}".encode()).hexdigest()
+    scope = cache_scope.get()
+    return hashlib.sha256(f"{scope}\0{llm_string}\0{prompt}".encode() if scope else
+                          f"{llm_string}\0{prompt}".encode()).hexdigest()  # fmt: skip
 
 
 class SQLiteAnswerCache(BaseCache):

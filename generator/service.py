@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -79,3 +80,27 @@ class DraftingService:
         self, previous: Draft, instruction: str, *, profile: BusinessProfile | None, on_text: TextCallback | None = None
     ) -> Draft:
         return revise(previous, instruction, model=self.model, settings=self.settings, profile=profile, on_text=on_text)
+
+
+class ServiceKitParts:
+    """The service as a kit-job runner's collaborators (``generator.jobs.KitCollaborators``): the API's kit jobs
+    share its model, index and evaluator instead of opening their own (one Chroma client and one model lease per
+    process)."""
+
+    def __init__(self, service: DraftingService) -> None:
+        self.service = service
+
+    @property
+    def settings(self) -> Settings:
+        return self.service.settings
+
+    def model(self) -> contextlib.AbstractContextManager[BaseChatModel]:
+        return contextlib.nullcontext(self.service.model)
+
+    def evaluator(self) -> contextlib.AbstractContextManager[Evaluator]:
+        return contextlib.nullcontext(self.service.evaluator())
+
+    def index(self, profiles: Iterable[BusinessProfile], /) -> KnowledgeIndex | None:
+        for profile in profiles:
+            self.service.ensure_indexed(profile)
+        return self.service.index

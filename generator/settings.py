@@ -133,7 +133,38 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated keys the HTTP API accepts as 'Authorization: Bearer <key>'; none: the API is open",
     )
+    api_keys_file: Path | None = Field(
+        default=None, description="A file of API keys, one per line ('workspace:key' or 'key'; '#' comments)"
+    )
     api_docs_public: bool = Field(default=True, description="/docs and /openapi.json answer without a key")
+    api_rate_limit: int = Field(
+        default=300, ge=0, description="Requests per minute per key (a burst of as many is allowed); 0 = no limit"
+    )
+    api_model_slots: int = Field(
+        default=4, ge=1, description="Requests doing model work at once; the rest wait their turn (api_queue_timeout_s)"
+    )
+    api_queue_timeout_s: float = Field(
+        default=60.0, gt=0, description="How long a request waits for a model slot before a 429 with Retry-After"
+    )
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins browsers may call the API from ('*' = any)"
+    )
+    api_kit_workers: int = Field(default=1, ge=1, le=16, description="Kit jobs drafted at once by `cvj serve`")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs kit-job webhooks: X-CVJ-Signature: sha256=<HMAC-SHA256 of the body>"
+    )
+    webhook_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts a kit job's callback_url may name; none = any public host (private, "
+        "loopback and link-local addresses are refused unless listed)",
+    )
+
+    @field_validator("api_cors_origins", "webhook_hosts", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from generator import api_models
 from generator.api import create_app
 from generator.api_errors import INTERNAL_ERROR, MAX_BODY_BYTES, RETRY_AFTER_S
+from generator.api_kits import KitsBody
 from generator.drafts import Draft
 from generator.errors import ModelUnavailableError
 from generator.evaluation.scoring import Evaluator
@@ -37,6 +38,19 @@ V1_ROUTES = {
     ("post", "/v1/classify"),
     ("get", "/v1/search"),
     ("get", "/v1/stages"),
+    ("post", "/v1/businesses"),
+    ("get", "/v1/businesses"),
+    ("get", "/v1/businesses/{business_id}"),
+    ("put", "/v1/businesses/{business_id}"),
+    ("delete", "/v1/businesses/{business_id}"),
+    ("post", "/v1/knowledge"),
+    ("get", "/v1/knowledge"),
+    ("delete", "/v1/knowledge/{business_id}/{name}"),
+    ("post", "/v1/kits"),
+    ("get", "/v1/kits"),
+    ("get", "/v1/kits/{job_id}"),
+    ("get", "/v1/kits/{job_id}/download"),
+    ("delete", "/v1/kits/{job_id}"),
 }
 POST_BODIES: dict[str, type[BaseModel]] = {
     "/v1/drafts": api_models.DraftsBody,
@@ -44,6 +58,8 @@ POST_BODIES: dict[str, type[BaseModel]] = {
     "/v1/revisions": api_models.RevisionBody,
     "/v1/score": api_models.ScoreBody,
     "/v1/classify": api_models.ClassifyBody,
+    "/v1/businesses": api_models.BusinessBody,
+    "/v1/kits": KitsBody,
 }
 
 
@@ -187,10 +203,12 @@ def test_search_uses_the_service_index(settings: Settings, client: TestClient) -
     index = FakeIndex()
     service = DraftingService(settings=settings, model=fake_model(), index=cast(KnowledgeIndex, index))
     with make_client(settings, service=service) as searching:
-        response = searching.get("/v1/search", params={"q": "reviews", "stage": "advocate", "k": 3, "business": "b"})
+        response = searching.get("/v1/search", params={"q": "reviews", "stage": "advocate", "k": 3})
         assert response.status_code == 200, response.text
         assert response.json()["hits"][0]["source"] == "07-advocate.md" and response.json()["stage"] == "advocate"
-        assert index.asked == [{"query": "reviews", "k": 3, "stage": "advocate", "business": "b"}]
+        assert index.asked == [{"query": "reviews", "k": 3, "stage": "advocate", "kind": "method"}]  # no business's
+        refused(searching.get("/v1/search", params={"q": "x", "business_id": "b-000000000000"}), 404, "No business")
+        refused(searching.get("/v1/search", params={"q": "x", "business_id": "acme"}), 422, "query.business_id")
         refused(searching.get("/v1/search", params={"q": "x", "stage": "nirvana"}), 422, "query.stage")
         refused(searching.get("/v1/search", params={"q": "x", "k": 51}), 422, "query.k")
         refused(searching.get("/v1/search"), 422, "query.q: Field required")
@@ -334,13 +352,16 @@ def test_openapi_lists_every_v1_route_with_schemas_and_examples(client: TestClie
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for method, path in V1_ROUTES:
         operation = document["paths"][path][method]
-        ok = operation["responses"]["200"]["content"]
-        assert ok.get("application/json", ok.get("text/event-stream"))["schema"], path
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        ok = operation["responses"][success]["content"]
+        assert all(media["schema"] for media in ok.values()), path
         assert {"401", "422", "500"} <= set(operation["responses"]), path
         assert operation["security"] == [{"HTTPBearer": []}], path
         error_schema = operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
         assert error_schema.endswith("/ErrorBody"), path
-        if method == "post":
+        if method == "post" and path == "/v1/knowledge":
+            assert "multipart/form-data" in operation["requestBody"]["content"]
+        elif method == "post":
             content = operation["requestBody"]["content"]["application/json"]
             assert content["schema"]["$ref"].endswith(POST_BODIES[path].__name__), path
             assert content["examples"], path

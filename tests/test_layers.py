@@ -11,7 +11,7 @@ from generator.settings import PROJECT_ROOT
 FLOORS: list[list[str]] = [
     # foundations
     ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "profile", "assets", "drafts",
-     "facts", "rules", "charts", "evaluation.results"],
+     "facts", "rules", "charts", "evaluation.results", "voice_traits", "voice_words", "voice", "voice_profile"],
     # models and retrieval
     ["llm", "llm_cache", "local_llm", "chroma_support", "server_lease", "embeddings", "knowledge", "ingest",
      "stage_router"],
@@ -21,15 +21,18 @@ FLOORS: list[list[str]] = [
     ["evaluation.gate", "evaluation.gate_facts", "evaluation.gate_text", "evaluation.criteria", "evaluation.signals",
      "evaluation.rule_scorers", "evaluation.stage_fit", "evaluation.quality_model", "evaluation.judge",
      "evaluation.scoring", "evaluation.items", "evaluation.calibration", "evaluation.retrieval",
-     "evaluation.suite_file", "evaluation.suite_assertions"],
+     "evaluation.suite_file", "evaluation.suite_assertions", "evaluation.voice_sets"],
     # drafting
-    ["chains", "revision", "improve", "evaluation.suite", "evaluation.report"],
+    ["chains", "revision", "improve", "evaluation.suite", "evaluation.report", "audit", "audit_html"],
     # kits
     ["kit", "kit_models", "journey", "export", "export.view", "export.markdown", "export.word", "export.page",
-     "jobs_models", "jobs_store", "jobs"],
+     "jobs_models", "jobs_store", "jobs", "webhooks", "workspaces", "workspace_documents"],
     # front doors
     ["runtime", "service", "render", "cli", "cli.common", "cli.drafting", "cli.knowledge", "cli.evaluation",
-     "cli.system", "api_models", "api_errors", "api_auth", "api_stream", "api_v1", "api", "ui"],
+     "cli.system", "cli.voice", "cli.audit",
+     "api_models", "api_errors", "api_auth", "api_limits", "api_stream", "api_v1", "api_businesses", "api_kits",
+     "api", "ui",
+     "ui_common", "ui_business", "ui_knowledge", "ui_drafting", "ui_draft", "ui_journey_map", "ui_journey", "ui_api"],
 ]  # fmt: skip
 FLOOR = {module: number for number, modules in enumerate(FLOORS) for module in modules}
 PACKAGE = PROJECT_ROOT / "generator"
