@@ -20,6 +20,7 @@ from generator.api_models import ClassifyBody, DraftBody, Health, ScoreBody, Sta
 from generator.api_v1 import (
     COMMON_ERRORS,
     MODEL_ERRORS,
+    NO_BUSINESS,
     Businesses,
     ModelSlot,
     Service,
@@ -70,7 +71,7 @@ def legacy_stages() -> list[StageInfo]:
     return stage_list()
 
 
-@legacy.post("/drafts", response_model=Draft, responses=MODEL_ERRORS, dependencies=[ModelSlot])
+@legacy.post("/drafts", response_model=Draft, responses=MODEL_ERRORS | NO_BUSINESS, dependencies=[ModelSlot])
 def legacy_draft(body: DraftBody, svc: Service, ws: Workspace) -> Draft:
     """Use POST /v1/drafts. One draft (scored only with `candidates` > 1)."""
     profile = inline_profile(ws, body.profile)
@@ -79,7 +80,7 @@ def legacy_draft(body: DraftBody, svc: Service, ws: Workspace) -> Draft:
     return svc.draft(profile, body.draft_request())
 
 
-@legacy.post("/eval/score", response_model=list[AssetScore], dependencies=[ModelSlot])
+@legacy.post("/eval/score", response_model=list[AssetScore], responses=NO_BUSINESS, dependencies=[ModelSlot])
 def legacy_score(body: ScoreBody, svc: Service, ws: Workspace, store: Businesses) -> list[AssetScore]:
     """Use POST /v1/score."""
     return score_items(svc, body, profile_for(ws, store, body.profile, body.business_id))

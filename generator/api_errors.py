@@ -5,6 +5,7 @@ MAX_BODY_BYTES 413, anything unexpected 500 with no traceback."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -51,10 +52,29 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     return ErrorBody(error=INTERNAL_ERROR).model_dump(mode="json")
 
 
+# pydantic names the member of a union a value failed as a step of its loc ("profile.BusinessProfile.market",
+# "profile.none"). Our fields are snake_case, so a CamelCase step, "none" or a validator's name is such a tag.
+_UNION_TAG = re.compile(r"^(none|[A-Z]\w*|[a-z-]+\[.*\])$")
+
+
+def _plain(errors: Any) -> list[dict[str, Any]]:
+    """The errors with union tags taken out of their locs; a value that failed as a model is not also reported as
+    "Input should be None" (the optional field's other member)."""
+    plain, failed_models = [], set()
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        tags = [n for n, step in enumerate(loc) if isinstance(step, str) and _UNION_TAG.match(step)]
+        if tags and loc[tags[0]] != "none":
+            failed_models.add(loc[: tags[0]])
+        kept = tuple(step for n, step in enumerate(loc) if n not in tags)
+        plain.append({**err, "loc": kept, "_none": loc[-1:] == ("none",)})
+    return [e for e in plain if not (e["_none"] and tuple(e["loc"]) in failed_models)]
+
+
 def _request_problems(errors: Any) -> list[dict[str, Any]]:
     """FastAPI's request errors without their input (it may be megabytes) or context objects."""
     problems = []
-    for err in errors:
+    for err in _plain(errors):
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         msg = msg if len(msg) <= _MESSAGE_CHARS else f"{msg[:_MESSAGE_CHARS]}... (clipped)"  # it may echo the input
         if err.get("type") == "json_invalid":

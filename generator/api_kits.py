@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from generator.api_auth import bearer
-from generator.api_models import EXAMPLE_PROFILE, business_id_field, one_business
-from generator.api_v1 import COMMON_ERRORS, Businesses, Workspace, errors_doc, required_profile
+from generator.api_models import EXAMPLE_PROFILE, BusinessIdText, business_id_field, one_business
+from generator.api_v1 import COMMON_ERRORS, NO_BUSINESS, Businesses, Workspace, errors_doc, required_profile
 from generator.errors import CVJError
 from generator.jobs import JobRunner
 from generator.jobs_models import JobStatus, KitJobInfo, KitJobRequest
@@ -48,11 +49,15 @@ class KitsBody(KitJobRequest):
     """A journey kit to draft in the background for a business (a `profile`, or a stored `business_id`)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [dict(example["value"]) for example in KITS_EXAMPLES.values()]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [dict(example["value"]) for example in KITS_EXAMPLES.values()],
+            "oneOf": [{"required": ["profile"]}, {"required": ["business_id"]}],
+        },
     )
 
-    profile: BusinessProfile | None = None  # type: ignore[assignment]  # optional here: or business_id
-    business_id: str | None = business_id_field()
+    profile: BusinessProfile | SkipJsonSchema[None] = None  # type: ignore[assignment]  # or business_id
+    business_id: BusinessIdText | SkipJsonSchema[None] = business_id_field()
 
     @model_validator(mode="after")
     def _has_a_business(self) -> KitsBody:
@@ -72,8 +77,10 @@ def runner(request: Request) -> JobRunner:
 Jobs = Annotated[JobRunner, Depends(runner)]
 
 
-@router.post("/kits", status_code=202, response_model=KitJobInfo,
-             responses=errors_doc(e422="Invalid request, or a callback_url the server will not call"))  # fmt: skip
+KIT_ERRORS = errors_doc(e422="Invalid request, or a callback_url the server will not call") | NO_BUSINESS
+
+
+@router.post("/kits", status_code=202, response_model=KitJobInfo, responses=KIT_ERRORS)
 def create_kit(
     body: Annotated[KitsBody, Body(openapi_examples=KITS_EXAMPLES)], ws: Workspace, store: Businesses, jobs: Jobs,
     response: Response,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from generator.drafts import Draft, DraftRequest
 from generator.evaluation.scoring import AssetScore
@@ -87,9 +88,15 @@ CLASSIFY_EXAMPLES: Examples = {
 }
 
 
-def _schema_examples(examples: Examples) -> dict[str, Any]:
-    """The same examples for the schema itself (``json_schema_extra``)."""
-    return {"examples": [example["value"] for example in examples.values()]}
+def _schema_examples(examples: Examples, *, business: bool | None = None) -> dict[str, Any]:
+    """The same examples for the schema itself (``json_schema_extra``); with ``business``, the rule on `profile`
+    and `business_id` too (True: exactly one of them; False: at most one), so a generated client knows it."""
+    extra: dict[str, Any] = {"examples": [example["value"] for example in examples.values()]}
+    if business is True:
+        extra["oneOf"] = [{"required": ["profile"]}, {"required": ["business_id"]}]
+    elif business is False:
+        extra["not"] = {"required": ["profile", "business_id"]}
+    return extra
 
 
 class ErrorBody(BaseModel):
@@ -110,9 +117,12 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
+BusinessIdText = Annotated[str, StringConstraints(pattern=BUSINESS_ID.pattern)]
+
+
 def business_id_field() -> Any:
     return Field(
-        default=None, pattern=BUSINESS_ID.pattern,
+        default=None,
         description="A business stored with POST /v1/businesses, instead of `profile`: its profile and documents",
     )  # fmt: skip
 
@@ -140,10 +150,10 @@ class DraftBody(DraftRequest):
 class DraftStreamBody(DraftRequest):
     """One draft, streamed: the model's text as it writes, then the scored draft."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(STREAM_EXAMPLES))
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(STREAM_EXAMPLES, business=True))
 
-    profile: BusinessProfile | None = None
-    business_id: str | None = business_id_field()
+    profile: BusinessProfile | SkipJsonSchema[None] = None
+    business_id: BusinessIdText | SkipJsonSchema[None] = business_id_field()
 
     @model_validator(mode="after")
     def _has_a_business(self) -> DraftStreamBody:
@@ -158,15 +168,15 @@ class DraftsBody(DraftBody):
     """What to draft for a business: one draft, N distinct variants, the best of N candidates, or a draft revised
     with the eval's reasons until it reaches ``min_score``. Every draft comes back scored."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(DRAFTS_EXAMPLES))
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(DRAFTS_EXAMPLES, business=True))
 
     variants: int = Field(default=1, ge=1, le=6, description="N distinct drafts, each from its own angle")
     min_score: float | None = Field(
         default=None, ge=0, le=1, description="Revise with the eval's reasons until the draft passes at this score"
     )
     max_revisions: int = Field(default=2, ge=0, le=10, description="The revision budget for min_score")
-    profile: BusinessProfile | None = None  # type: ignore[assignment]  # optional here: or business_id
-    business_id: str | None = business_id_field()
+    profile: BusinessProfile | SkipJsonSchema[None] = None  # type: ignore[assignment]  # or business_id
+    business_id: BusinessIdText | SkipJsonSchema[None] = business_id_field()
 
     @model_validator(mode="after")
     def _one_way_of_drafting(self) -> DraftsBody:
@@ -189,12 +199,12 @@ class DraftsResponse(BaseModel):
 class RevisionBody(BaseModel):
     """A draft (as POST /v1/drafts returned it) and what to change; with the profile its brand rules apply too."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(REVISION_EXAMPLES))
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(REVISION_EXAMPLES, business=False))
 
     draft: Draft
     instruction: str = Field(min_length=1, max_length=2000, description="What to change: 'shorter', 'warmer'...")
-    profile: BusinessProfile | None = None
-    business_id: str | None = business_id_field()
+    profile: BusinessProfile | SkipJsonSchema[None] = None
+    business_id: BusinessIdText | SkipJsonSchema[None] = business_id_field()
 
     @model_validator(mode="after")
     def _at_most_one_business(self) -> RevisionBody:
@@ -220,11 +230,11 @@ class ScoreItem(BaseModel):
 class ScoreBody(BaseModel):
     """Texts to score against their stage's rubric; with a profile, brand words, claims and prices are checked."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(SCORE_EXAMPLES))
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_schema_examples(SCORE_EXAMPLES, business=False))
 
     items: list[ScoreItem] = Field(min_length=1, max_length=200)
-    profile: BusinessProfile | None = None
-    business_id: str | None = business_id_field()
+    profile: BusinessProfile | SkipJsonSchema[None] = None
+    business_id: BusinessIdText | SkipJsonSchema[None] = business_id_field()
 
     @model_validator(mode="after")
     def _at_most_one_business(self) -> ScoreBody:

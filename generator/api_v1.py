@@ -54,18 +54,30 @@ def errors_doc(**described: str) -> dict[int | str, dict[str, Any]]:
 
 
 COMMON_ERRORS = errors_doc(
+    e400="A request the library refuses (an option that does not fit); the message says which and why",
     e401="No API key, or a wrong one (only when the server has CVJ_API_KEYS); with `WWW-Authenticate: Bearer`",
+    e413="The request body is larger than 10 MiB",
     e422="The request is invalid; `details` lists each problem with its `loc`",
+    e429="Too many requests for this key (CVJ_API_RATE_LIMIT), or every model slot stayed busy; with `Retry-After`",
     e500="Something unexpected; the server's log has the cause",
 )
+COMMON_ERRORS[429]["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 MODEL_ERRORS = errors_doc(
     e502="The model never returned a valid asset; `details.last_completion` keeps its last answer",
     e503="The model cannot be reached; with `Retry-After`",
 )
-BUSY = errors_doc(e429="Too many requests for this key, or every model slot stayed busy; with `Retry-After`")
-BUSY[429]["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+NO_BUSINESS = errors_doc(e404="No such business in this workspace (`business_id`), or no such asset type at this stage")
+# OpenAPI describes a text/event-stream by the schema of one event (as schemathesis and generated clients read it).
+SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "draft", "error"]},
+        "data": {"type": "string", "description": "JSON: {text} for a token, the scored draft, or {error, details}"},
+    },
+}
 STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"description": EVENTS_DOC, "content": {"text/event-stream": {
-    "schema": {"type": "string", "format": "event-stream"}, "example": EVENTS_EXAMPLE}}}}  # fmt: skip
+    "schema": SSE_EVENT, "example": EVENTS_EXAMPLE}}}}  # fmt: skip
 COMMON_ERRORS[401]["headers"] = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
 MODEL_ERRORS[503]["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 router = APIRouter(prefix="/v1", dependencies=[Depends(bearer)], responses=COMMON_ERRORS)
@@ -155,7 +167,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-@router.post("/drafts", response_model=DraftsResponse, responses=MODEL_ERRORS | BUSY, tags=["drafting"],
+@router.post("/drafts", response_model=DraftsResponse, responses=MODEL_ERRORS | NO_BUSINESS, tags=["drafting"],
              dependencies=[ModelSlot])  # fmt: skip
 def create_drafts(
     body: Annotated[DraftsBody, Body(openapi_examples=DRAFTS_EXAMPLES)], svc: Service, ws: Workspace, store: Businesses
@@ -169,7 +181,7 @@ def create_drafts(
 @router.post(
     "/drafts:stream",
     response_class=StreamingResponse,
-    responses=STREAM_RESPONSES | BUSY,
+    responses=STREAM_RESPONSES | NO_BUSINESS,
     tags=["drafting"],
 )  # fmt: skip
 async def stream_draft(
@@ -191,7 +203,7 @@ async def stream_draft(
     return StreamingResponse(events, media_type="text/event-stream", headers=STREAM_HEADERS)
 
 
-@router.post("/revisions", response_model=Draft, responses=MODEL_ERRORS | BUSY, tags=["drafting"],
+@router.post("/revisions", response_model=Draft, responses=MODEL_ERRORS | NO_BUSINESS, tags=["drafting"],
              dependencies=[ModelSlot])  # fmt: skip
 def create_revision(
     body: Annotated[RevisionBody, Body(openapi_examples=REVISION_EXAMPLES)], svc: Service, ws: Workspace,
@@ -207,7 +219,8 @@ def create_revision(
     return _scored(svc, svc.revise(body.draft, body.instruction, profile=profile), profile)
 
 
-@router.post("/score", response_model=ScoresResponse, tags=["eval"], responses=BUSY, dependencies=[ModelSlot])
+@router.post("/score", response_model=ScoresResponse, tags=["eval"], responses=NO_BUSINESS,
+             dependencies=[ModelSlot])  # fmt: skip
 def score(
     body: Annotated[ScoreBody, Body(openapi_examples=SCORE_EXAMPLES)], svc: Service, ws: Workspace, store: Businesses
 ) -> ScoresResponse:
@@ -224,7 +237,10 @@ def classify(body: Annotated[ClassifyBody, Body(openapi_examples=CLASSIFY_EXAMPL
 
 
 @router.get(
-    "/search", response_model=SearchResponse, responses=errors_doc(e503="No knowledge index"), tags=["knowledge"]
+    "/search",
+    response_model=SearchResponse,
+    responses=errors_doc(e503="No knowledge index") | NO_BUSINESS,
+    tags=["knowledge"],
 )
 def search(
     svc: Service,

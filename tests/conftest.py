@@ -25,8 +25,9 @@ def _is_loopback(address: object) -> bool:
 
 @pytest.fixture(autouse=True)
 def network_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests: no sockets at all. End-to-end tests: loopback only."""
-    e2e = request.node.get_closest_marker("e2e") is not None
+    """Unit tests: no sockets at all. End-to-end tests (and ``loopback`` ones: a real server on the fake model):
+    loopback only."""
+    e2e = any(request.node.get_closest_marker(marker) is not None for marker in ("e2e", "loopback"))
 
     def guarded_connect(sock: socket.socket, address: tuple[Any, ...] | str | bytes) -> None:
         if sock.family == socket.AF_UNIX or (e2e and _is_loopback(address)):
