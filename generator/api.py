@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -105,6 +106,10 @@ def create_app(
         """The service and the kit-job runner (which re-queues the jobs a stopped server left unfinished)."""
         app.state.service = opened
         app.state.model_slots = ModelSlots(settings.api_model_slots, settings.api_queue_timeout_s)
+        # Sync routes run in AnyIO's thread pool (40 threads by default): every model slot gets a thread, and the
+        # routes that do no model work keep 40 of their own.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.api_model_slots + 40)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         runner = JobRunner(JobStore(settings.data_dir), ServiceKitParts(opened), concurrency=settings.api_kit_workers,
                            webhook_secret=secret)  # fmt: skip

@@ -63,17 +63,22 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}  # only this machine can reac
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Mount the Gradio UI at /ui.")] = True,
 ) -> None:
-    """Run the HTTP API (docs at /docs) with the Gradio UI mounted at /ui; CVJ_API_KEYS turns on API keys."""
+    """Run the HTTP API (docs at /docs) with the Gradio UI mounted at /ui. CVJ_API_KEYS (or CVJ_API_KEYS_FILE) turns
+    on API keys, each with its own workspace; kit jobs left unfinished by a stopped server resume on start."""
     import uvicorn
 
     from generator.api import create_app
+    from generator.workspaces import api_keys
 
     parts = components()  # fails early and readably on bad configuration
-    err.print(f"CVJ Kit API on http://{host}:{port} (docs /docs, UI /ui)", markup=False)
-    keys = len(parts.settings.api_keys)
+    keys = api_keys(parts.settings)
+    err.print(f"CVJ Kit API on http://{host}:{port} (docs /docs{', UI /ui' if ui else ''})", markup=False)
     if keys:
-        err.print(f"API keys: {keys} configured; requests need 'Authorization: Bearer <key>'.", markup=False)
+        workspaces = len({key.workspace for key in keys})
+        err.print(f"API keys: {len(keys)} configured ({workspaces} workspace(s)); requests need "
+                  "'Authorization: Bearer <key>'.", markup=False)  # fmt: skip
     elif host not in LOOPBACK_HOSTS:
         err.print(
             f"Warning: no API keys are set (CVJ_API_KEYS), so anyone who can reach {host}:{port} can use the API, "
@@ -81,7 +86,7 @@ def serve(
             markup=False,
             style="yellow",
         )
-    uvicorn.run(create_app(parts), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(parts, mount_ui=ui), host=host, port=port, log_level="info")
 
 
 @llm_app.command("start")
