@@ -43,6 +43,7 @@ from generator.workspaces import BusinessStore, api_keys, inline_profile
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 
+UI_LOGIN = "This CVJ Kit needs an API key: any user name, and one of the server's API keys as the password."
 KIT_STOP_WAIT_S = 10.0  # on shutdown; a kit still in flight after it is re-queued on the next start
 SUCCESSORS = {"/health": "/healthz", "/stages": "/v1/stages", "/drafts": "/v1/drafts", "/eval/score": "/v1/score",
               "/eval/classify": "/v1/classify"}  # fmt: skip
@@ -141,7 +142,11 @@ def create_app(
     app.state.businesses = BusinessStore(settings.data_dir)
     app.add_middleware(BodyLimit)
     app.add_middleware(RateLimit, per_minute=settings.api_rate_limit, open_paths=open_paths)
-    app.add_middleware(ApiKeys, keys=api_keys(settings), open_paths=open_paths)  # before any body is read
+    keys = api_keys(settings)
+    keys_guard = ApiKeys(app, keys=keys, open_paths=())  # checks the UI's login
+    ui_login = mount_ui and bool(keys)  # the UI has its own login (below)
+    app.add_middleware(ApiKeys, keys=keys, open_paths=open_paths | ({"/ui"} if ui_login else set()),
+                       open_prefixes=("/ui/",) if ui_login else ())  # fmt: skip
     if settings.api_cors_origins:  # outermost: a browser's preflight carries no key
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.api_cors_origins, allow_methods=["*"],
@@ -163,5 +168,8 @@ def create_app(
         from generator.ui import build_ui
 
         ui = build_ui(lambda: app.state.service, examples_dir=settings.examples_dir)
-        app = gr.mount_gradio_app(app, ui, path="/ui")
+        # With keys, the UI asks for one on its own login page (a browser sends no Authorization header): any user
+        # name, an API key as the password.
+        login = (lambda _user, password: keys_guard.workspace_of(password) is not None) if keys else None
+        app = gr.mount_gradio_app(app, ui, path="/ui", auth=login, auth_message=UI_LOGIN)
     return app

@@ -38,10 +38,13 @@ def _digest(key: str) -> bytes:
 class ApiKeys:
     """Lets a request through when the API has no keys, its path is open, or it carries one of the keys."""
 
-    def __init__(self, app: ASGIApp, *, keys: Iterable[ApiKey], open_paths: Iterable[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, keys: Iterable[ApiKey], open_paths: Iterable[str], open_prefixes: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.keys = [(_digest(key.secret.get_secret_value()), key.workspace) for key in keys]
         self.open_paths = frozenset(open_paths)
+        self.open_prefixes = tuple(open_prefixes)  # a mounted app that checks keys itself (the UI's login)
 
     def workspace_of(self, token: str) -> str | None:
         """The workspace ``token`` opens, or None; every key is compared, each in constant time (over digests of one
@@ -62,7 +65,8 @@ class ApiKeys:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        if not self.keys or scope["path"] in self.open_paths:
+        path = str(scope["path"])
+        if not self.keys or path in self.open_paths or any(path.startswith(p) for p in self.open_prefixes):
             await self._call_in(DEFAULT_WORKSPACE, scope, receive, send)
             return
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")

@@ -334,7 +334,7 @@ def test_serve_warns_when_open_beyond_this_machine(
     from generator.cli import app
 
     served: list[str] = []
-    monkeypatch.setattr(generator.api, "create_app", lambda parts: "app")
+    monkeypatch.setattr(generator.api, "create_app", lambda parts, mount_ui=True: "app")
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, log_level: served.append(host))
     with use_components(Components(settings.model_copy(update={"api_keys": [SecretStr(k) for k in keys]}))):
         result = CliRunner().invoke(app, ["serve", "--host", host])

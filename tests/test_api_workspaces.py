@@ -256,3 +256,15 @@ def test_callback_urls_into_the_servers_network_are_refused(tmp_path: Path, coff
         accepted = client.post("/v1/kits", json={**body, "callback_url": "http://127.0.0.1:9/hook"})
         assert accepted.status_code == 202, accepted.text
         refused(client.post("/v1/kits", json={**body, "callback_url": "https://example.com/x"}), 422, "WEBHOOK_HOSTS")
+
+
+def test_with_keys_the_ui_asks_for_one_on_its_login_page(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d", api_keys=KEYS)
+    service = DraftingService(settings=settings, model=SchemaFake(), index=None)
+    with TestClient(create_app(service=service), raise_server_exceptions=False) as client:
+        assert client.get("/v1/stages").status_code == 401  # the API still needs the header
+        config = client.get("/ui/config")
+        assert config.status_code == 401 or config.json().get("auth_required"), config.text[:300]
+        assert client.post("/ui/login", data={"username": "me", "password": "wrong"}).status_code == 400
+        assert client.post("/ui/login", data={"username": "me", "password": "key-b"}).status_code == 200
+        assert client.get("/ui/config").status_code == 200  # with the login's cookie

@@ -73,7 +73,11 @@ def test_a_business_its_document_a_draft_and_a_kit_over_http(
         assert drafted.status_code == 200, drafted.text
         (draft,) = drafted.json()["drafts"]
         assert draft["business"] == coffee.name and draft["evaluation"]["verdict"]
-        assert any(source.endswith("/offer.md") for source in (s["source"] for s in draft["meta"]["sources"]))
+        query = {"q": "ships free to Portland addresses this month", "business_id": business, "k": 5}
+        mine = http.get("/v1/search", params=query, headers=A).json()["hits"]
+        assert any(hit["source"] == f"alpha--{business}/offer.md" for hit in mine), mine
+        theirs = http.get("/v1/search", params={"q": query["q"], "k": 10}, headers=B).json()["hits"]
+        assert not any("offer.md" in hit["source"] for hit in theirs)
 
         job = http.post("/v1/kits", json={"business_id": business, "stages": ["subscribe"],
                                           "formats": ["md", "docx"]}, headers=A)  # fmt: skip
