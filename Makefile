@@ -31,7 +31,14 @@ demo: setup ## Index the knowledge and draft the whole journey kit for an exampl
 	$(BIN)/cvj index --profile $(PROFILE)
 	$(BIN)/cvj kit --profile $(PROFILE) --out kits || echo "Some assets could not be drafted or failed the eval (see above); the whole kit is written."
 
-test: setup ## The whole test suite: lint and types, unit tests, then end-to-end tests on the real local stack
+# Debian's chromium for the real-browser UI test (Playwright drives it; it downloads no browser of its own).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi \
+	|| echo "chromium could not be installed: the browser test will be skipped"
+
+test: setup $(CHROMIUM) ## The whole test suite: lint and types, unit tests, then end-to-end tests on the real local stack
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -39,7 +46,7 @@ test: setup ## The whole test suite: lint and types, unit tests, then end-to-end
 unit: setup
 	$(BIN)/pytest -m "not e2e"
 
-e2e: setup
+e2e: setup $(CHROMIUM)
 	$(BIN)/pytest -m e2e
 
 lint: setup ## ruff (lint and format) and mypy (the configured files: the library, UI, benchmarks, tests, scripts)
