@@ -18,6 +18,7 @@ DATA_TAGS = (
     "asset_to_revise",
     "asset_under_review",
     "example_business",
+    "voice_samples",
 )
 _TAG_LIKE = re.compile(r"<\s*/?\s*(?:" + "|".join(DATA_TAGS) + r")\b[^<>]{0,80}>?", re.IGNORECASE)
 

@@ -125,8 +125,8 @@ def stamp_for(profile: BusinessProfile, settings: Settings, asset_type: str) -> 
         prompts = {p.id: p.version for p in (load_prompt(settings.prompts_dir, i) for i in ids)}
     except CVJError:
         return None
-    # Without an id the hash is the one of before the field existed, so older kits still resume.
-    data = profile.model_dump(mode="json", exclude={"id"} if profile.id is None else set())
+    # Without an id or a voice the hash is the one of before those fields existed, so older kits still resume.
+    data = profile.model_dump(mode="json", exclude={f for f in ("id", "voice") if getattr(profile, f) is None})
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return KitStamp(business=profile.name, profile_sha256=digest, prompts=prompts)

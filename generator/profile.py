@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from generator.errors import CVJError, ProfileError
 from generator.validation import no_control_characters, validate_mapping
+from generator.voice_traits import LearnedVoice
 
 # A profile is a page of facts (the examples are 2-4 KiB); 256 KiB is room for every list at its cap, and a file
 # past it is something else (an export, a log) that would cost seconds to parse and tokens in every prompt.
@@ -117,6 +118,9 @@ class BusinessProfile(_Strict):
     audience: Audience
     offers: OffersLadder
     brand_voice: BrandVoice = Field(default_factory=BrandVoice)
+    voice: LearnedVoice | None = Field(
+        default=None, description="The voice learned from the business's own copy (`cvj voice learn`); optional"
+    )
     proof: Proof = Field(default_factory=Proof)
     compliance: Compliance = Field(default_factory=Compliance)
     channels: list[ShortText] = Field(default_factory=list, max_length=20)

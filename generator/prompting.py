@@ -27,6 +27,7 @@ from generator.tokens import count_tokens, truncate_to_tokens
 
 SYSTEM_PROMPT_ID = "system"
 BUSINESS_PROMPT_ID = "business"
+VOICE_PROMPT_ID = "voice"
 FRAME_PROMPT_ID = "asset_frame"
 EXAMPLES_FILE = "examples.yaml"
 EARLIER_TOKENS = 60
@@ -187,8 +188,18 @@ def system_message(prompts_dir: Path) -> SystemMessage:
 def business_block(prompts_dir: Path, profile: BusinessProfile) -> str:
     """The business's fact sheet, fenced as data: the long prefix a kit's drafts share."""
     return load_prompt(prompts_dir, BUSINESS_PROMPT_ID).fill(
-        {"facts": fenced("business_facts", business_facts(profile))}
+        {"facts": fenced("business_facts", business_facts(profile)), "voice": voice_block(prompts_dir, profile)}
     )
+
+
+def voice_block(prompts_dir: Path, profile: BusinessProfile) -> str:
+    """The learned voice (its description and exemplars, fenced as data), or nothing: a profile without a voice
+    gets the same prompt as before voices existed."""
+    if profile.voice is None:
+        return ""
+    passages = "\n---\n".join(" ".join(e.split()) for e in profile.voice.exemplars)
+    voice = fenced("voice_samples", f"Voice: {profile.voice.description}\n---\n{passages}")
+    return "\n\n" + load_prompt(prompts_dir, VOICE_PROMPT_ID).fill({"voice": voice}).strip()
 
 
 def field_guide(schema: type[BaseModel]) -> str:

@@ -1,13 +1,14 @@
 """The ``cvj`` command line. Commands live in modules by area and register on the shared Typer app:
-``knowledge`` (index, ingest, search), ``drafting`` (draft, revise, kit), ``evaluation`` (eval ...) and
-``system`` (stages, doctor, serve, llm ...). Collaborators come from ``generator.runtime.components()``."""
+``knowledge`` (index, ingest, search), ``drafting`` (draft, revise, kit), ``evaluation`` (eval ...),
+``system`` (stages, doctor, serve, llm ...), ``voice`` (voice learn, eval voice) and ``audit``. Collaborators
+come from ``generator.runtime.components()``."""
 
 from __future__ import annotations
 
-from generator.cli import drafting, evaluation, knowledge, system
+from generator.cli import audit, drafting, evaluation, knowledge, system, voice
 from generator.cli.common import app
 
-__all__ = ["app", "drafting", "evaluation", "knowledge", "main", "system"]
+__all__ = ["app", "audit", "drafting", "evaluation", "knowledge", "main", "system", "voice"]
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ RuleName = Literal[
     "after_the_experience",
     "stage_fit",
     "quality_model",
+    "brand_voice",
 ]
 
 

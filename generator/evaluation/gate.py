@@ -132,7 +132,8 @@ class Gate:
     def check(self, text: str, *, asset: Asset | None = None, profile: BusinessProfile | None = None,
               business: str | None = None) -> GateResult:  # fmt: skip
         fields = fields_of(asset, text)
-        brief = profile.as_brief() if profile else ""  # every fact the draft may use, as one text
+        # Every fact the draft may use, as one text; a learned voice's exemplars are style, never facts to reuse.
+        brief = profile.model_copy(update={"voice": None}).as_brief() if profile else ""
         checks = [
             self._on_business(text, profile, brief, business),
             self._no_debris(fields, brief, field_instructions(asset)),

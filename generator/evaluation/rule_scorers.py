@@ -15,6 +15,7 @@ from generator.evaluation.signals import Signals, measure
 from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
 from generator.settings import load_settings
+from generator.voice import voice_match
 
 _PURCHASE = re.compile(
     r"\b(buy now|order now|add to cart|checkout|check out now|purchase|shop now|% off|discount|sale ends|"
@@ -217,6 +218,27 @@ def after_the_experience(s: Subject, _: dict[str, Any]) -> RuleResult:
     )
 
 
+def copy_text(s: Subject) -> str:
+    """The words a customer reads: an asset's prose fields without their labels ("Hook:", "Channel: x" would read
+    as short sentences to a voice), else the whole text."""
+    if s.asset is None:
+        return s.text
+    parts: list[str] = []
+    for value in s.asset.model_dump(mode="json", exclude_none=True).values():
+        parts += [
+            v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and len(v.split()) > 2
+        ]
+    return "\n".join(parts) or s.text
+
+
+def brand_voice(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    """Sounds like the brand's own copy (its learned voice's habits); applies only to a profile with a voice."""
+    if not (s.profile and s.profile.voice):
+        return None
+    match = voice_match(copy_text(s), s.profile.voice)
+    return RuleResult(score=match.score, reason=match.reason())
+
+
 RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "has_cta": has_cta,
     "no_purchase_ask": no_purchase_ask,
@@ -237,4 +259,5 @@ RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "rewards_both_sides": rewards_both_sides,
     "direct_link": direct_link,
     "after_the_experience": after_the_experience,
+    "brand_voice": brand_voice,
 }

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from generator.errors import CVJError
 from generator.evaluation.criteria import Criterion, load_rubric
 from generator.evaluation.gate import gate_for
 from generator.evaluation.judge import Judge
 from generator.evaluation.quality_model import Judged, QualityScorer
 from generator.evaluation.results import AssetScore, CriterionScore, StageFit
-from generator.evaluation.rule_scorers import RULES, RuleResult, Subject
+from generator.evaluation.rule_scorers import RULES, RuleResult, Subject, copy_text
 from generator.evaluation.signals import measure
 from generator.evaluation.stage_fit import StageClassifier
 from generator.settings import Settings
+from generator.voice import voice_match
+from generator.voice_traits import LearnedVoice
 
+EXEMPLAR_CACHE = 256  # voices whose exemplars' embeddings are kept
 OFF_BRIEF_FACTOR = 0.1  # a draft that fails the gate keeps a tenth of its rubric score: near 0, still ordered
 
 
@@ -41,6 +46,7 @@ class Evaluator:
         self.judge = judge
         self.quality = quality
         self.gate = gate_for(settings.eval_dir, settings.prompts_dir)
+        self._exemplars: dict[tuple[str, ...], np.ndarray] = {}
 
     def _stage_fit(self, criterion: Criterion, subject: Subject, fit: StageFit | None) -> RuleResult | None:
         if fit is None:
@@ -53,8 +59,26 @@ class Evaluator:
         # p == min_confidence scores 0.5 (the pass line of a required criterion); 2x that scores 1.0.
         return RuleResult(score=round(min(1.0, p / (2 * wanted)), 3), reason=reason)
 
+    def _voice(self, voice: LearnedVoice, subject: Subject, vector: np.ndarray | None) -> RuleResult:
+        """The learned voice's habits and, where the texts were embedded, the draft's closeness to the exemplars."""
+        similarity = None
+        if vector is not None and self.quality is not None:
+            key = tuple(voice.exemplars)
+            if key not in self._exemplars:
+                if len(self._exemplars) >= EXEMPLAR_CACHE:  # a long-lived evaluator (the API) sees many businesses
+                    self._exemplars.clear()
+                self._exemplars[key] = _unit(self.quality.embed(list(key)))
+            similarity = float((self._exemplars[key] @ _unit(vector)).mean())
+        match = voice_match(copy_text(subject), voice, similarity=similarity)
+        return RuleResult(score=match.score, reason=match.reason())
+
     def _result(
-        self, criterion: Criterion, subject: Subject, fit: StageFit | None, verdict: Judged | None
+        self,
+        criterion: Criterion,
+        subject: Subject,
+        fit: StageFit | None,
+        verdict: Judged | None,
+        vector: np.ndarray | None = None,
     ) -> RuleResult | str:
         """A result, or why there is none."""
         if criterion.scorer == "judge":
@@ -68,12 +92,20 @@ class Evaluator:
             return self._stage_fit(criterion, subject, fit) or "no classifier"
         if criterion.rule == "quality_model":
             return RuleResult(score=verdict.score, reason=verdict.reason) if verdict else "no quality model"
+        if criterion.rule == "brand_voice":
+            voice = subject.profile.voice if subject.profile else None
+            return self._voice(voice, subject, vector) if voice else "no learned voice"
         return RULES[str(criterion.rule)](subject, criterion.params) or "does not apply"
 
     def _one(
-        self, criterion: Criterion, subject: Subject, fit: StageFit | None, verdict: Judged | None
+        self,
+        criterion: Criterion,
+        subject: Subject,
+        fit: StageFit | None,
+        verdict: Judged | None,
+        vector: np.ndarray | None = None,
     ) -> CriterionScore:
-        result = self._result(criterion, subject, fit, verdict)
+        result = self._result(criterion, subject, fit, verdict, vector)
         return CriterionScore(
             id=criterion.id,
             name=criterion.name,
@@ -88,9 +120,11 @@ class Evaluator:
     def score(self, subject: Subject) -> AssetScore:
         return self.score_many([subject])[0]
 
-    def _score(self, subject: Subject, fit: StageFit | None, verdict: Judged | None) -> AssetScore:
+    def _score(
+        self, subject: Subject, fit: StageFit | None, verdict: Judged | None, vector: np.ndarray | None = None
+    ) -> AssetScore:
         rubric = load_rubric(self.settings.eval_dir / "criteria", subject.stage)
-        scores = [self._one(c, subject, fit, verdict) for c in rubric.criteria]
+        scores = [self._one(c, subject, fit, verdict, vector) for c in rubric.criteria]
         applied = [c for c in scores if c.score is not None]
         total = sum(c.weight for c in applied)
         value = sum(c.weight * (c.score or 0.0) for c in applied) / total if total else 0.0
@@ -128,8 +162,14 @@ class Evaluator:
             signals = [s.measured() for s in subjects]
             verdicts = list(self.quality.model.judge(signals, p_stage, vectors, [s.stage for s in subjects]))
         results = []
-        for subject, fit, verdict in zip(subjects, fits, verdicts, strict=True):
-            results.append(self._score(subject, fit, verdict))
+        rows: list[np.ndarray | None] = list(vectors) if vectors is not None else [None] * len(subjects)
+        for subject, fit, verdict, vector in zip(subjects, fits, verdicts, rows, strict=True):
+            results.append(self._score(subject, fit, verdict, vector))
             if on_scored:
                 on_scored(results[-1])
         return results
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
