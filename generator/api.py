@@ -32,6 +32,7 @@ from generator.api_v1 import (
     stage_list,
 )
 from generator.api_v1 import router as v1
+from generator.api_voice import router as voice
 from generator.drafts import Draft
 from generator.evaluation.scoring import AssetScore
 from generator.evaluation.stage_fit import StageFit
@@ -159,7 +160,7 @@ def create_app(
         """Whether the server is up: no key needed, no model work, never queued (it runs on the event loop)."""
         return Health()
 
-    for router in (v1, businesses, kits, legacy):
+    for router in (v1, businesses, kits, voice, legacy):
         app.include_router(router)
 
     if mount_ui:

@@ -18,6 +18,7 @@ from generator import api_models
 from generator.api import create_app
 from generator.api_errors import INTERNAL_ERROR, MAX_BODY_BYTES, RETRY_AFTER_S
 from generator.api_kits import KitsBody
+from generator.api_voice import AuditBody, VoiceBody
 from generator.drafts import Draft
 from generator.errors import ModelUnavailableError
 from generator.evaluation.scoring import Evaluator
@@ -51,6 +52,8 @@ V1_ROUTES = {
     ("get", "/v1/kits/{job_id}"),
     ("get", "/v1/kits/{job_id}/download"),
     ("delete", "/v1/kits/{job_id}"),
+    ("post", "/v1/voice"),
+    ("post", "/v1/audit"),
 }
 POST_BODIES: dict[str, type[BaseModel]] = {
     "/v1/drafts": api_models.DraftsBody,
@@ -60,6 +63,8 @@ POST_BODIES: dict[str, type[BaseModel]] = {
     "/v1/classify": api_models.ClassifyBody,
     "/v1/businesses": api_models.BusinessBody,
     "/v1/kits": KitsBody,
+    "/v1/voice": VoiceBody,
+    "/v1/audit": AuditBody,
 }
 
 

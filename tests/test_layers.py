@@ -31,8 +31,10 @@ FLOORS: list[list[str]] = [
     ["runtime", "service", "render", "cli", "cli.common", "cli.drafting", "cli.knowledge", "cli.evaluation",
      "cli.system", "cli.voice", "cli.audit",
      "api_models", "api_errors", "api_auth", "api_limits", "api_stream", "api_v1", "api_businesses", "api_kits",
+     "api_voice",
      "api", "ui",
-     "ui_common", "ui_business", "ui_knowledge", "ui_drafting", "ui_draft", "ui_journey_map", "ui_journey", "ui_api"],
+     "ui_common", "ui_business", "ui_knowledge", "ui_drafting", "ui_draft", "ui_journey_map", "ui_journey", "ui_api",
+     "ui_voice"],
 ]  # fmt: skip
 FLOOR = {module: number for number, modules in enumerate(FLOORS) for module in modules}
 PACKAGE = PROJECT_ROOT / "generator"
