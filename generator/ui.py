@@ -1,8 +1,9 @@
 """The copywriter's studio (Gradio Blocks): the whole Customer Value Journey for one business in the browser.
 
 Tabs: **Business** (pick, upload or fill in a profile), **Knowledge** (the business's documents in the index),
-**Draft** (one asset, streamed, scored, compared, edited, revised, versioned) and **Journey** (the eight stages as
-a map; the whole kit drafted, resumed, downloaded). Named endpoints for ``gradio_client``: ``/draft``, ``/score``,
+**Draft** (one asset, streamed, scored, compared, edited, revised, versioned), **Journey** (the eight stages as
+a map; the whole kit drafted, resumed, downloaded) and **Voice & audit** (the brand's voice learned from its own copy;
+its existing copy mapped onto the journey). Named endpoints for ``gradio_client``: ``/draft``, ``/score``,
 ``/kit`` (:mod:`generator.ui_api`).
 
 ``build_ui(get_service)`` is mounted by the API at /ui; the top-level ``ui.py`` runs it alone. ``get_service`` is
@@ -25,6 +26,7 @@ from generator.ui_draft import build_draft_tab
 from generator.ui_drafting import MAX_CANDIDATES, MAX_INSTRUCTION_CHARS, stream_draft, stream_revision
 from generator.ui_journey import build_journey_tab
 from generator.ui_knowledge import build_knowledge_tab
+from generator.ui_voice import build_voice_tab
 
 __all__ = ["MAX_CANDIDATES", "MAX_INSTRUCTION_CHARS", "build_ui", "examples", "stream_draft", "stream_revision"]
 
@@ -47,6 +49,8 @@ def build_ui(get_service: Callable[[], DraftingService], *, examples_dir: Path) 
                 build_draft_tab(studio, state, flags)
             with gr.Tab("Journey", id="journey") as journey_tab:
                 show_kit, kit_outputs = build_journey_tab(studio, state, flags)
+            with gr.Tab("Voice & audit", id="voice") as voice_tab:
+                show_voice, voice_outputs = build_voice_tab(studio, state, banner, picker)
         register_api(studio)
 
         @friendly
@@ -56,4 +60,5 @@ def build_ui(get_service: Callable[[], DraftingService], *, examples_dir: Path) 
         demo.load(on_load, None, picker, api_visibility="private")
         knowledge_tab.select(list_indexed, state, listing, api_visibility="private")
         journey_tab.select(show_kit, state, kit_outputs, api_visibility="private")
+        voice_tab.select(show_voice, state, voice_outputs, api_visibility="private")
     return demo

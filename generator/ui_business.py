@@ -137,6 +137,19 @@ def _shown(field: FormField, value: Any) -> str:
     return str(value)
 
 
+UNSHOWN = ("id", "voice")  # kept in the profile, not in the form: a learned voice is not lost by editing the form
+
+
+def with_unshown(data: dict[str, Any], current: str) -> dict[str, Any]:
+    """The form's profile plus what the form does not show, from the business in use."""
+    try:
+        kept = yaml.safe_load(current) if current else None
+    except yaml.YAMLError:
+        return data
+    extra = {key: kept[key] for key in UNSHOWN if isinstance(kept, dict) and kept.get(key) is not None}
+    return {**data, **extra}
+
+
 def form_to_data(values: list[str]) -> dict[str, Any]:
     """The profile the form describes (empty inputs left out, so defaults and 'Field required' apply)."""
     data: dict[str, Any] = {}
@@ -295,11 +308,11 @@ def build_business_tab(studio: Studio, state: gr.State, banner: gr.Markdown, dat
 
     @friendly
     def on_use(current: str, *values: str) -> list[Any]:
-        return check(form_to_data(list(values)), False, keep=current).updates
+        return check(with_unshown(form_to_data(list(values)), current), False, keep=current).updates
 
     @friendly
     def on_save(current: str, *values: str) -> list[Any]:
-        data = form_to_data(list(values))
+        data = with_unshown(form_to_data(list(values)), current)
         checked = check(data, False, keep=current)
         if checked.profile is None:
             return [*checked.updates, gr.update()]

@@ -10,7 +10,8 @@ from generator.settings import PROJECT_ROOT
 
 FLOORS: list[list[str]] = [
     # foundations
-    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "profile", "assets", "drafts",
+    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "profile", "asset_base",
+     "asset_sequences", "asset_channels", "asset_pages", "assets", "drafts",
      "facts", "rules", "charts", "evaluation.results", "voice_traits", "voice_words", "voice", "voice_profile"],
     # models and retrieval
     ["llm", "llm_cache", "local_llm", "chroma_support", "server_lease", "embeddings", "knowledge", "ingest",
