@@ -39,6 +39,7 @@ from generator.evaluation.stage_fit import StageFit
 from generator.jobs import JobRunner, JobStore
 from generator.runtime import Components, components
 from generator.service import DraftingService, ServiceKitParts
+from generator.webhooks import callback_refusal
 from generator.workspaces import BusinessStore, api_keys, inline_profile
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -113,8 +114,9 @@ def create_app(
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, settings.api_model_slots + 40)
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        hosts = settings.webhook_hosts
         runner = JobRunner(JobStore(settings.data_dir), ServiceKitParts(opened), concurrency=settings.api_kit_workers,
-                           webhook_secret=secret)  # fmt: skip
+                           webhook_secret=secret, callback_check=lambda url: callback_refusal(url, hosts))  # fmt: skip
         app.state.jobs = runner.start()
         try:
             yield

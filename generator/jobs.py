@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Protocol
@@ -100,12 +100,14 @@ class JobRunner:
         webhook_tries: int = 3,
         webhook_backoff_s: float = 1.0,
         webhook_timeout_s: float = 10.0,
+        callback_check: Callable[[str], str | None] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.store, self.parts = store, parts
         self.concurrency, self.poll_s, self.max_attempts = concurrency, poll_s, max_attempts
         self.webhook_secret, self.post = webhook_secret, post
+        self.callback_check = callback_check  # asked again at delivery: a name may resolve elsewhere by then
         self.webhook_tries, self.webhook_backoff_s, self.webhook_timeout_s = (
             webhook_tries, webhook_backoff_s, webhook_timeout_s,
         )  # fmt: skip
@@ -277,6 +279,10 @@ class JobRunner:
         delivered. How it went is recorded on the job (``webhook``)."""
         url = job.request.callback_url
         assert url is not None
+        if self.callback_check is not None and (refused := self.callback_check(url)):
+            log.warning("jobs: %s: webhook not sent: %s", job.id, refused)
+            self.store.record_webhook(job.id, WebhookDelivery(url=url, error=refused, at=datetime.now(UTC)))
+            return
         body = job.model_dump_json(exclude=WEBHOOK_LEAVES_OUT).encode()
         headers = {"Content-Type": "application/json", "User-Agent": "cvj-kit", "X-CVJ-Job": job.id}
         if self.webhook_secret is not None:

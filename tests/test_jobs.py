@@ -361,6 +361,17 @@ def test_a_webhook_that_keeps_failing_is_recorded_and_blocks_nothing(
     assert "X-CVJ-Signature" not in posts.sent[0][2]  # no secret, no signature
 
 
+def test_a_callback_refused_at_delivery_is_not_sent(settings: Settings, coffee: BusinessProfile) -> None:
+    store, posts = JobStore(settings.data_dir), Posts(204)
+    refusal = "callback_url's host 'hooks.test' is a private, loopback or reserved address (10.0.0.7)"
+    runner = JobRunner(store, parts_for(settings), poll_s=0.05, post=posts, callback_check=lambda url: refusal)
+    job = runner.submit(KitJobRequest(profile=coffee, stages=["aware"], callback_url="http://hooks.test/"))
+    runner.cancel(job.id)
+    hooked = wait_for_webhook(store, job.id, attempts=0)
+    assert hooked.webhook and not hooked.webhook.delivered and hooked.webhook.error == refusal
+    assert posts.sent == []  # the name resolved somewhere private by delivery time: nothing sent
+
+
 @pytest.mark.e2e
 def test_the_webhook_reaches_a_real_server_and_verifies(settings: Settings, coffee: BusinessProfile) -> None:
     received: list[tuple[bytes, str | None]] = []
