@@ -23,19 +23,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-OVERRIDES: dict[str, dict[str, Any]] = {"AscensionOffer": {"price": 59.0}, "EntryOffer": {"price": 9.0}}
+OVERRIDES: dict[str, dict[str, Any]] = {
+    "AscensionOffer": {"price": 59.0},
+    "EntryOffer": {"price": 9.0},
+    "OrderBump": {"price": 4.0},
+}
 READY = "fake-openai-server listening on port "
 
 
 def instance_for(schema: dict[str, Any]) -> dict[str, Any]:
-    """The smallest plausible object that satisfies a pydantic JSON schema (no $refs in our assets)."""
+    """The smallest plausible object that satisfies a pydantic JSON schema (its typed parts are ``$defs``)."""
+    defs = schema.get("$defs", {})
 
     def value(spec: dict[str, Any], name: str) -> Any:
+        if "$ref" in spec:
+            spec = defs.get(str(spec["$ref"]).rsplit("/", 1)[-1], {})
         if "const" in spec:
             return spec["const"]
         if "enum" in spec:
             return spec["enum"][0]
         kind = spec.get("type")
+        if kind == "object":
+            return {key: value(inner, f"{name} {key}") for key, inner in spec.get("properties", {}).items()}
         if kind == "string":  # plain words: a field's name in the copy would be template debris
             text = f"Harbor Lane Coffee note {sum(map(ord, name)) % 97}"
             return text[: spec.get("maxLength", 200)]

@@ -1,101 +1,34 @@
 """One pydantic model per asset type: the contract between the prompt and the model.
 
 Every string has a ``maxLength`` and every list a ``maxItems``: a grammar-constrained local model
-then cannot ramble past them, and a capable model is told the shape it must return.
+then cannot ramble past them, and a capable model is told the shape it must return. The base and the channel
+rules are ``asset_base``'s; the newer types (sequences, channel-bound messages, pages) have modules of their own,
+and every type is registered here, in ``ASSET_TYPES``.
 """
 
-from dataclasses import dataclass
-from functools import cache
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    GetCoreSchemaHandler,
-    StringConstraints,
-    create_model,
-    model_validator,
+from pydantic import BeforeValidator, Field, create_model, model_validator
+
+from generator.asset_base import Asset, Items, Text, channel_limits
+from generator.asset_channels import LinkedInAd, MetaAd, SmsMessage, WinBackEmail
+from generator.asset_pages import EntryOfferPage, LeadMagnetPage, OrderBump
+from generator.asset_sequences import (
+    NurtureSequence,
+    OnboardingSequence,
+    ReviewSequence,
+    UpsellSequence,
+    WelcomeSequence,
 )
-from pydantic_core import CoreSchema
-
 from generator.errors import UnknownStageError
-from generator.settings import load_settings
-from generator.stages import StageId, parse_stage_id
+from generator.stages import parse_stage_id
 
 Channel = Literal["facebook", "instagram", "linkedin", "x"]
-
-
-@cache
-def channel_limits() -> dict[str, int]:
-    """Characters allowed per social channel, from knowledge/channels.yaml."""
-    data = yaml.safe_load((load_settings().knowledge_dir / "channels.yaml").read_text(encoding="utf-8"))
-    return {str(k): int(v["max_chars"]) for k, v in data.items()}
-
-
-def Text(max_length: int) -> StringConstraints:
-    """A non-empty, stripped string with a length cap: ``Annotated[str, Text(120)]``."""
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-
-
-def _drop_blank_items(value: object) -> object:
-    """Blank list items carry nothing; small models emit them, so they are dropped rather than re-asked."""
-    return [v for v in value if not isinstance(v, str) or v.strip()] if isinstance(value, list) else value
 
 
 def _clamp_duration(value: object) -> object:
     """Grammars cannot bound integers: a 300-second 'short' video is clamped, not re-asked."""
     return min(max(value, 10), 180) if isinstance(value, int) else value
-
-
-@dataclass(frozen=True)
-class Items:
-    """A bounded list of short texts: ``Annotated[list[str], Items(max_length, max_items, min_items)]``.
-
-    Each item is a ``Text(max_length)``; blank items are dropped before the bounds are checked.
-    """
-
-    max_length: int
-    max_items: int
-    min_items: int = 1
-
-    def __get_pydantic_core_schema__(self, source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
-        # The item bound lives inside the list type, which plain metadata on ``list[str]`` cannot reach:
-        # the schema is generated for the fully bounded type instead.
-        bounded = Annotated[
-            list[Annotated[str, Text(self.max_length)]],
-            BeforeValidator(_drop_blank_items),
-            Field(min_length=self.min_items, max_length=self.max_items),
-        ]
-        return handler.generate_schema(bounded)
-
-
-class Asset(BaseModel):
-    """Base of every asset type: what stage it serves and how it reads as plain text."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    asset_type: ClassVar[str]
-    stage: ClassVar[StageId]
-    label: ClassVar[str]
-
-    @classmethod
-    def for_channel(cls, channel: str | None) -> type["Asset"]:
-        """The schema to ask for; channel-bound assets tighten their limits."""
-        return cls
-
-    def as_text(self) -> str:
-        """The asset as readable text, field by field (used for eval and display)."""
-        parts: list[str] = []
-        for name, value in self.model_dump(exclude_none=True).items():
-            title = name.replace("_", " ").capitalize()
-            if isinstance(value, list):
-                parts.append(f"{title}:\n" + "\n".join(f"- {v}" for v in value))
-            else:
-                parts.append(f"{title}: {value}")
-        return "\n".join(parts)
 
 
 class SocialPost(Asset):
@@ -317,6 +250,19 @@ ASSET_TYPES: dict[str, type[Asset]] = {
         AscensionOffer,
         ReviewRequest,
         ReferralProgram,
+        # Added after each stage's first type, which stays its default (the kit drafts the defaults).
+        MetaAd,
+        LinkedInAd,
+        NurtureSequence,
+        WelcomeSequence,
+        LeadMagnetPage,
+        EntryOfferPage,
+        OrderBump,
+        SmsMessage,
+        OnboardingSequence,
+        UpsellSequence,
+        WinBackEmail,
+        ReviewSequence,
     )
 }
 

@@ -12,6 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from generator.asset_base import channel_rules
+from generator.asset_channels import SmsMessage
+from generator.asset_pages import EntryOfferPage, LeadMagnetPage, OrderBump
+from generator.asset_sequences import UpsellSequence, WelcomeSequence
 from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram
 from generator.profile import BusinessProfile, Offer
 
@@ -38,11 +42,23 @@ FACT_FIELDS: dict[type[Asset], tuple[str, ...]] = {
 
 
 def fact_fields(asset_cls: type[Asset]) -> tuple[str, ...]:
-    return next((fields for cls, fields in FACT_FIELDS.items() if issubclass(asset_cls, cls)), ())
+    """The fields the model never writes: the profile's offer facts, and what the type's channel rules fix."""
+    rule = channel_rules().get(getattr(asset_cls, "asset_type", ""))
+    fixed_by_channel = tuple(rule.fixed) if rule else ()
+    return next((fields for cls, fields in FACT_FIELDS.items() if issubclass(asset_cls, cls)), ()) + fixed_by_channel
 
 
 def offer_facts(asset_cls: type[Asset], profile: BusinessProfile) -> OfferFacts:
-    """The fixed fields for this asset type and business (none for assets that present no profile offer)."""
+    """The fixed fields for this asset type and business (none for assets that present no profile offer), with
+    those its channel's rules fix (an SMS's opt-out line, knowledge/channels.yaml)."""
+    facts = _offer_facts(asset_cls, profile)
+    rule = channel_rules().get(getattr(asset_cls, "asset_type", ""))
+    if rule and rule.fixed:
+        facts.fixed = {**rule.fixed, **facts.fixed}
+    return facts
+
+
+def _offer_facts(asset_cls: type[Asset], profile: BusinessProfile) -> OfferFacts:
     ladder, currency = profile.offers, profile.offers.currency
     if issubclass(asset_cls, LeadMagnet):
         if ladder.lead_magnet is None:
@@ -61,7 +77,23 @@ def offer_facts(asset_cls: type[Asset], profile: BusinessProfile) -> OfferFacts:
         )
     if issubclass(asset_cls, ReferralProgram):
         return OfferFacts(proposed=["sharer_reward", "friend_reward"])
-    return OfferFacts()
+    if issubclass(asset_cls, OrderBump):
+        return OfferFacts(proposed=["name", "price"])
+    return OfferFacts(offer=_presented(asset_cls, profile))
+
+
+def _presented(asset_cls: type[Asset], profile: BusinessProfile) -> str | None:
+    """The profile's offer an asset presents without taking fields from it (a page, a sequence), as the prompt
+    states it; None where the profile lacks it or the type presents none."""
+    ladder = profile.offers
+    offer = None
+    if issubclass(asset_cls, LeadMagnetPage | WelcomeSequence):
+        offer = ladder.lead_magnet
+    elif issubclass(asset_cls, EntryOfferPage | SmsMessage):
+        offer = ladder.entry_offer
+    elif issubclass(asset_cls, UpsellSequence):
+        offer = ladder.core_offer
+    return _describe(offer, ladder.currency) if offer else None
 
 
 def copy_schema(asset_cls: type[Asset], fixed: dict[str, Any]) -> type[Asset]:

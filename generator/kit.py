@@ -1,4 +1,4 @@
-"""The journey kit: every stage's asset for one business, run as a small dependency graph.
+"""The journey kit: every stage's asset for one business, run as a small dependency graph (``kit_plan``'s).
 
 Assets that build on others (the entry offer on the lead magnet, the upsell on the entry offer,
 the referral reward on the ladder) run after their inputs; everything else runs concurrently under
@@ -28,7 +28,6 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.chat_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from generator.assets import ASSET_TYPES, resolve_asset_type
 from generator.chains import draft, load_angles
 from generator.drafts import Draft, DraftRequest
 from generator.errors import CVJError
@@ -37,32 +36,17 @@ from generator.files import write_json_atomic
 from generator.improve import best_version, draft_best, draft_until
 from generator.journey import check_journey
 from generator.kit_models import KitEntry, KitReport, KitStamp, journey_overview, totals
+from generator.kit_plan import KitItem, chain_heights, critical_path, plan_kit
 from generator.knowledge import KnowledgeIndex
 from generator.profile import BusinessProfile
 from generator.prompting import FRAME_PROMPT_ID, SYSTEM_PROMPT_ID, load_prompt
 from generator.settings import Settings
-from generator.stages import STAGE_IDS, StageId, parse_stage_id
 
-__all__ = ["KitItem", "KitOptions", "critical_path", "journey_overview", "plan_kit", "run_kit", "totals"]
+__all__ = ["KitItem", "KitOptions", "chain_heights", "critical_path", "journey_overview", "plan_kit", "run_kit",
+           "totals"]  # fmt: skip
 log = logging.getLogger(__name__)
 STAMP_KEY = "kit_stamp"  # beside the draft's own fields in assets/<key>.json (a Draft ignores it when loaded)
 SUPERSEDED = "superseded"  # assets/superseded/: files found in the folder but not reused
-
-BUILDS_ON: dict[str, tuple[str, ...]] = {
-    "entry_offer": ("lead_magnet",),
-    "onboarding_wow": ("entry_offer",),
-    "ascension_offer": ("entry_offer",),
-    "review_request": ("onboarding_wow",),
-    "referral_program": ("ascension_offer",),
-}
-
-
-class KitItem(BaseModel):
-    key: str
-    stage: StageId
-    asset_type: str
-    variant: int | None = None
-    depends_on: list[str] = Field(default_factory=list)
 
 
 class KitOptions(BaseModel):
@@ -70,52 +54,6 @@ class KitOptions(BaseModel):
     candidates: int = Field(default=1, ge=1, le=8, description="Draft N per asset, keep the one the eval ranks best")
     min_score: float | None = Field(default=None, ge=0, le=1)
     max_revisions: int = Field(default=2, ge=0)
-
-
-def plan_kit(stages: list[str] | None = None, variants: int = 1) -> list[KitItem]:
-    """One item per stage (its default asset type) and variant, with dependency edges."""
-    stage_ids = [parse_stage_id(s) for s in stages] if stages else list(STAGE_IDS)
-    types = {s: resolve_asset_type(s).asset_type for s in stage_ids}
-    items = []
-    for stage_id in STAGE_IDS:
-        if stage_id not in types:
-            continue
-        asset_type = types[stage_id]
-        deps = [d for d in BUILDS_ON.get(asset_type, ()) if d in types.values()]
-        for n in range(1, variants + 1):
-            suffix = f".v{n}" if variants > 1 else ""
-            depends = [f"{resolve_stage(d)}.{d}{suffix}" for d in deps]
-            items.append(
-                KitItem(
-                    key=f"{stage_id}.{asset_type}{suffix}",
-                    stage=stage_id,
-                    asset_type=asset_type,
-                    variant=n if variants > 1 else None,
-                    depends_on=depends,
-                )
-            )
-    return items
-
-
-def resolve_stage(asset_type: str) -> str:
-    return ASSET_TYPES[asset_type].stage
-
-
-def chain_heights(items: list[KitItem]) -> dict[str, int]:
-    """For each item, the longest chain of items that wait on it (itself included)."""
-    height = {i.key: 1 for i in items}
-    for item in reversed(items):  # plan order is topological, so dependants come later
-        for dep in item.depends_on:
-            height[dep] = max(height[dep], height[item.key] + 1)
-    return height
-
-
-def critical_path(items: list[KitItem]) -> int:
-    """The longest chain of dependent items (the graph's depth)."""
-    depth: dict[str, int] = {}
-    for item in items:  # plan order is topological
-        depth[item.key] = 1 + max((depth[d] for d in item.depends_on), default=0)
-    return max(depth.values(), default=0)
 
 
 def stamp_for(profile: BusinessProfile, settings: Settings, asset_type: str) -> KitStamp | None:

@@ -10,9 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from generator.errors import CVJError, ProfileError
+from generator.language import DEFAULT_LANGUAGE, normalise_tag
 from generator.validation import no_control_characters, validate_mapping
 from generator.voice_traits import LearnedVoice
 
@@ -124,6 +134,18 @@ class BusinessProfile(_Strict):
     proof: Proof = Field(default_factory=Proof)
     compliance: Compliance = Field(default_factory=Compliance)
     channels: list[ShortText] = Field(default_factory=list, max_length=20)
+    language: Annotated[str, AfterValidator(normalise_tag)] = Field(
+        default=DEFAULT_LANGUAGE, max_length=35, description="What the copy is written in: a BCP 47 tag (en, es, de)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _english_unsaid(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """English, the default, is left out of the dump: a profile written before languages existed dumps (and
+        hashes, in a kit's stamp or an index key) exactly as it did."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("language") == DEFAULT_LANGUAGE:
+            del data["language"]
+        return data
 
     @property
     def slug(self) -> str:

@@ -21,6 +21,7 @@ from generator.drafts import Draft, DraftRequest
 from generator.errors import PromptError
 from generator.facts import business_facts
 from generator.fencing import as_data, fenced
+from generator.language import DEFAULT_LANGUAGE, language_name
 from generator.profile import BusinessProfile
 from generator.stages import get_stage
 from generator.tokens import count_tokens, truncate_to_tokens
@@ -28,6 +29,7 @@ from generator.tokens import count_tokens, truncate_to_tokens
 SYSTEM_PROMPT_ID = "system"
 BUSINESS_PROMPT_ID = "business"
 VOICE_PROMPT_ID = "voice"
+LANGUAGE_PROMPT_ID = "language"
 FRAME_PROMPT_ID = "asset_frame"
 EXAMPLES_FILE = "examples.yaml"
 EARLIER_TOKENS = 60
@@ -187,8 +189,19 @@ def system_message(prompts_dir: Path) -> SystemMessage:
 
 def business_block(prompts_dir: Path, profile: BusinessProfile) -> str:
     """The business's fact sheet, fenced as data: the long prefix a kit's drafts share."""
+    voice = voice_block(prompts_dir, profile) + language_block(prompts_dir, profile)
     return load_prompt(prompts_dir, BUSINESS_PROMPT_ID).fill(
-        {"facts": fenced("business_facts", business_facts(profile)), "voice": voice_block(prompts_dir, profile)}
+        {"facts": fenced("business_facts", business_facts(profile)), "voice": voice}
+    )
+
+
+def language_block(prompts_dir: Path, profile: BusinessProfile) -> str:
+    """The language to write in, or nothing for English (the default): an English profile's prompt is unchanged."""
+    if profile.language == DEFAULT_LANGUAGE:
+        return ""
+    return (
+        "\n\n"
+        + load_prompt(prompts_dir, LANGUAGE_PROMPT_ID).fill({"language": language_name(profile.language)}).strip()
     )
 
 
@@ -203,11 +216,21 @@ def voice_block(prompts_dir: Path, profile: BusinessProfile) -> str:
 
 
 def field_guide(schema: type[BaseModel]) -> str:
-    """The fields to fill, one line each with its limit and purpose (the schema itself goes in response_format)."""
+    """The fields to fill, one line each with its limit and purpose (the schema itself goes in response_format);
+    a list of typed parts (the emails of a sequence) has its parts' fields indented under it."""
+    spec = schema.model_json_schema()
+    return "\n".join(_field_lines(spec["properties"], spec.get("$defs", {}), ""))
+
+
+def _field_lines(properties: dict[str, Any], defs: dict[str, Any], indent: str) -> list[str]:
     lines = []
-    for name, spec in schema.model_json_schema()["properties"].items():
+    for name, spec in properties.items():
         kind = spec.get("type", "text")
-        if kind == "array":
+        part = defs.get(str(spec.get("items", {}).get("$ref", "")).rsplit("/", 1)[-1]) if kind == "array" else None
+        if part is not None:
+            low, high = spec.get("minItems", 1), spec.get("maxItems", 5)
+            kind = f"list of {low} to {high}, each with"
+        elif kind == "array":
             limit = spec.get("items", {}).get("maxLength")
             kind = f"list of up to {spec.get('maxItems', 5)}" + (f", each max {limit} chars" if limit else "")
         elif kind == "string":
@@ -219,8 +242,10 @@ def field_guide(schema: type[BaseModel]) -> str:
         elif kind in ("integer", "number"):
             kind = "a number"
         desc = spec.get("description")
-        lines.append(f'- "{name}" ({kind})' + (f": {desc}" if desc else ""))
-    return "\n".join(lines)
+        lines.append(f'{indent}- "{name}" ({kind})' + (f": {desc}" if desc else ""))
+        if part is not None:
+            lines += _field_lines(part.get("properties", {}), defs, indent + "  ")
+    return lines
 
 
 def example_block(prompts_dir: Path, asset_type: str, profile: BusinessProfile) -> str:

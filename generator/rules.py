@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from generator.asset_pages import OrderBump
 from generator.assets import AscensionOffer, Asset, EntryOffer, ReferralProgram
 from generator.profile import BusinessProfile
 
@@ -40,7 +41,8 @@ def money_amounts(text: str) -> list[float]:
 
 def ladder_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
     """Prices must respect the offers ladder: entry < core; core offers, bundles and subscriptions above the
-    entry offer (a small upsell or order bump may cost less); referral rewards below the core offer."""
+    entry offer (a small upsell or order bump may cost less); an order bump and referral rewards below the core
+    offer."""
     ladder = profile.offers
     core, entry = ladder.core_offer.price, ladder.entry_offer.price if ladder.entry_offer else None
     cur = ladder.currency
@@ -53,6 +55,8 @@ def ladder_problems(asset: Asset, profile: BusinessProfile) -> list[str]:
         and asset.price <= entry
     ):
         return [f"the {asset.ladder_position} costs {asset.price:g} {cur}, not more than the entry offer ({entry:g})"]
+    if isinstance(asset, OrderBump) and core and asset.price >= core:
+        return [f"the order bump costs {asset.price:g} {cur}, not less than the core offer ({core:g} {cur})"]
     if isinstance(asset, ReferralProgram) and core:
         rewards = money_amounts(f"{asset.sharer_reward} {asset.friend_reward}")
         if any(r > core for r in rewards):

@@ -10,7 +10,7 @@ from generator.settings import PROJECT_ROOT
 
 FLOORS: list[list[str]] = [
     # foundations
-    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "profile", "asset_base",
+    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "language", "profile", "asset_base",
      "asset_sequences", "asset_channels", "asset_pages", "assets", "drafts",
      "facts", "rules", "charts", "evaluation.results", "voice_traits", "voice_words", "voice", "voice_profile"],
     # models and retrieval
@@ -26,7 +26,8 @@ FLOORS: list[list[str]] = [
     # drafting
     ["chains", "revision", "improve", "evaluation.suite", "evaluation.report", "audit", "audit_html"],
     # kits
-    ["kit", "kit_models", "journey", "export", "export.view", "export.markdown", "export.word", "export.page",
+    ["kit", "kit_models", "kit_plan", "journey", "export", "export.view", "export.markdown", "export.word",
+     "export.page", "export.schedule",
      "jobs_models", "jobs_store", "jobs", "webhooks", "workspaces", "workspace_documents"],
     # front doors
     ["runtime", "service", "render", "cli", "cli.common", "cli.drafting", "cli.knowledge", "cli.evaluation",

@@ -46,7 +46,8 @@ def test_every_worked_example_is_a_valid_asset_without_the_profiles_facts() -> N
             cls = ASSET_TYPES[asset_type]
             fixed = fact_fields(cls)
             assert not set(fixed) & set(example.asset) and (example.offer is not None) == bool(fixed)
-            filler = {"title": "t", "name": "n", "price": 1, "offer_name": "o", "ladder_position": "core offer"}
+            filler = {"title": "t", "name": "n", "price": 1, "offer_name": "o", "ladder_position": "core offer",
+                      "opt_out": "Reply STOP to opt out"}  # fmt: skip
             cls.model_validate({**example.asset, **{f: filler[f] for f in fixed}})
 
 

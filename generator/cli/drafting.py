@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,11 +19,12 @@ from generator.cli.common import CandidatesOpt, JsonOpt, JudgeOpt, ProfileOpt, a
 from generator.drafts import Draft, DraftRequest, load_draft
 from generator.errors import ConfigError, CVJError
 from generator.evaluation.scoring import Evaluator
-from generator.export import FORMATS, export_kit
+from generator.export import ALL_FORMATS, export_kit
 from generator.files import write_json_atomic
 from generator.improve import best_version, draft_until, score_draft
 from generator.kit import KitOptions, plan_kit, run_kit
 from generator.kit_models import KitEntry, KitReport
+from generator.kit_plan import extra_asset_types
 from generator.profile import load_profile, load_profiles
 from generator.render import draft_panel, kit_tables
 from generator.revision import revise as revise_draft
@@ -173,10 +175,20 @@ def kit(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder (one subfolder per business).")] = Path(
         "kits"
     ),
-    formats: Annotated[str, typer.Option(help="Comma-separated: md,json,docx,html.")] = "md,json,docx,html",
+    formats: Annotated[
+        str, typer.Option(help="Comma-separated: md,json,docx,html, and ics,csv (the journey's calendar and sends).")
+    ] = "md,json,docx,html",
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Day 0 of the journey in kit.ics and kit.csv (default: today)."),
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Assets drafted at once.")] = 4,
     stages: Annotated[str | None, typer.Option(help="Comma-separated stages (default: all eight).")] = None,
     variants: Annotated[int, typer.Option(min=1, max=6, help="Variants per asset.")] = 1,
+    add_types: Annotated[
+        str | None,
+        typer.Option(help="More asset types to draft besides each stage's default, e.g. welcome_sequence,sms_message."),
+    ] = None,
     min_score: Annotated[
         float | None, typer.Option(min=0, max=1, help="Revise each asset until it scores this.")
     ] = None,
@@ -185,9 +197,9 @@ def kit(
 ) -> None:
     """Draft the whole journey kit (every stage, scored) for one business or many; resumable."""
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = sorted(set(wanted) - set(FORMATS))
+    unknown = sorted(set(wanted) - set(ALL_FORMATS))
     if unknown:
-        raise ConfigError(f"Unknown format(s): {', '.join(unknown)}. Choose from: {', '.join(FORMATS)}.")
+        raise ConfigError(f"Unknown format(s): {', '.join(unknown)}. Choose from: {', '.join(ALL_FORMATS)}.")
     if profile is not None and profiles is None:
         businesses = [load_profile(profile)]
     elif profiles is not None and profile is None:
@@ -196,7 +208,8 @@ def kit(
         raise ConfigError("Give --profile FILE for one business or --profiles DIR|FILE for many (one of them).")
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file; give a folder for the kits.")
-    plan = plan_kit([s.strip() for s in stages.split(",")] if stages else None, variants)
+    extra = extra_asset_types(add_types)
+    plan = plan_kit([s.strip() for s in stages.split(",")] if stages else None, variants, extra)
     parts = components()
     options = KitOptions(concurrency=concurrency, min_score=min_score, candidates=candidates)
     with err.status("Indexing knowledge and profiles..."):
@@ -229,7 +242,7 @@ def kit(
             for line in report.set_aside:
                 err.print(f"{business.name}: redone {line}", highlight=False, markup=False)
             try:
-                paths = export_kit(report, folder, wanted)
+                paths = export_kit(report, folder, wanted, start=start.date() if start else None)
             except CVJError as exc:
                 broken.append(f"{business.name}: {exc.message}")
                 continue

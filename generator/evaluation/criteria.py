@@ -20,6 +20,7 @@ RuleName = Literal[
     "avoid_words",
     "banned_claims",
     "channel_length",
+    "sequence_timing",
     "price_ladder",
     "readability",
     "min_words",

@@ -192,7 +192,7 @@ class Gate:
                 found.append(f"an order aimed at a model in {field} ('{short(planted.group(0))}')")
                 continue
             value = self.lists.merge_fields.sub("", value)  # a link or first-name merge field is the sender's to fill
-            said, told = content_stems(value), instructions.get(field.split("[")[0], set())
+            said, told = content_stems(value), instructions.get(re.sub(r"\[\d+\]", "", field), set())
             if len(said & told) >= 3 and len(said & told) >= 0.75 * len(said):
                 found.append(f"{field} repeats what the field is for ('{short(value)}')")
                 continue

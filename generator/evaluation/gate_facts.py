@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+from generator.asset_pages import OrderBump
 from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram
 from generator.evaluation.gate_text import content_stems, short, word_stems
 from generator.profile import BusinessProfile
@@ -39,6 +40,8 @@ def price_problems(text: str, asset: Asset | None, profile: BusinessProfile, bri
     known = {0.0} | {float(o.price) for o in profile.offers.rungs()} | set(money_amounts(brief))
     if isinstance(asset, ReferralProgram):  # rewards are the draft's proposal; the ladder rule sizes them
         known |= set(money_amounts(f"{asset.sharer_reward} {asset.friend_reward}"))
+    if isinstance(asset, OrderBump):  # its price is the draft's proposal too; the ladder rule sizes it
+        known.add(float(asset.price))
     strange = [a for a in money_amounts(text) if not derivable(a, known)]
     cur = profile.offers.currency
     return [f"the price {a:g} {cur} is not one of the profile's" for a in dict.fromkeys(strange)][:2]

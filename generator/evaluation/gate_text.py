@@ -53,20 +53,37 @@ def short(text: str, limit: int = 40) -> str:
 
 def fields_of(asset: Asset | None, text: str) -> list[tuple[str, str, int]]:
     """(field, text, length) for every string and list item written in words; list items are never prose (a bullet
-    may be two words); a bare text is one prose field. A field chosen from a fixed set ("core offer") is left out."""
+    may be two words); a bare text is one prose field. A field chosen from a fixed set ("core offer") is left out.
+    A typed part (one email of a sequence) gives its own fields: ``messages[2].subject``."""
     if asset is None:
         return [("text", text, 10_000)]
-    schema = _properties(type(asset))
+    return _fields(asset.model_dump(mode="json"), _properties(type(asset)), _definitions(type(asset)), "")
+
+
+def _fields(
+    data: dict[str, Any], schema: dict[str, Any], defs: dict[str, Any], prefix: str
+) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
-    for name, value in asset.model_dump(mode="json").items():
+    for name, value in data.items():
         spec = schema.get(name, {})
         if "enum" in spec or "const" in spec:
             continue
         if isinstance(value, str):
-            out.append((name, value, int(spec.get("maxLength", 0))))
+            out.append((prefix + name, value, int(spec.get("maxLength", 0))))
         elif isinstance(value, list):
-            limit = int(spec.get("items", {}).get("maxLength", 0))
-            out += [(f"{name}[{i}]", str(v), min(limit, SENTENCE_FIELD_MIN_LENGTH - 1)) for i, v in enumerate(value, 1)]
+            item = spec.get("items", {})
+            part = defs.get(str(item.get("$ref", "")).rsplit("/", 1)[-1], {}).get("properties")
+            for i, v in enumerate(value, 1):
+                if isinstance(v, dict):
+                    out += _fields(v, part or {}, defs, f"{prefix}{name}[{i}].")
+                else:
+                    out.append(
+                        (
+                            f"{prefix}{name}[{i}]",
+                            str(v),
+                            min(int(item.get("maxLength", 0)), SENTENCE_FIELD_MIN_LENGTH - 1),
+                        )
+                    )
     return out
 
 
@@ -76,24 +93,45 @@ def _properties(asset_cls: type[Asset]) -> dict[str, Any]:
     return asset_cls.model_json_schema()["properties"]
 
 
+@cache
+def _definitions(asset_cls: type[Asset]) -> dict[str, Any]:
+    """The schemas of the asset type's typed parts (an email of a sequence), by name."""
+    return asset_cls.model_json_schema().get("$defs", {})
+
+
 def field_instructions(asset: Asset | None) -> dict[str, set[str]]:
-    """Each field's own description, as words: a small model writes the instruction instead of the copy."""
+    """Each field's own description, as words (a part's fields as ``messages.subject``): a small model writes the
+    instruction instead of the copy."""
     return _instructions_of(type(asset)) if asset is not None else {}
 
 
 @cache
 def _instructions_of(asset_cls: type[Asset]) -> dict[str, set[str]]:
     """Built once per asset type: the descriptions never change while the program runs."""
-    return {
+    out = {
         name: content_stems(f"{spec.get('description', '')} {name.replace('_', ' ')}")
         for name, spec in _properties(asset_cls).items()
     }
+    defs = _definitions(asset_cls)
+    for name, spec in _properties(asset_cls).items():
+        part = defs.get(str(spec.get("items", {}).get("$ref", "")).rsplit("/", 1)[-1], {})
+        for inner, inner_spec in part.get("properties", {}).items():
+            words = f"{inner_spec.get('description', '')} {inner.replace('_', ' ')}"
+            out[f"{name}.{inner}"] = content_stems(words)
+    return out
 
 
 @cache
 def _field_names() -> tuple[frozenset[str], frozenset[str]]:
-    """Every asset field name with its separators and joining words dropped: all, and those of two words or more."""
+    """Every asset field name (its parts' too) with its separators and joining words dropped: all, and those of two
+    words or more."""
     names = {name for cls in ASSET_TYPES.values() for name in cls.model_fields}
+    names |= {
+        name
+        for cls in ASSET_TYPES.values()
+        for part in cls.model_json_schema().get("$defs", {}).values()
+        for name in part.get("properties", {})
+    }
 
     def glued(name: str) -> str:
         return "".join(w for w in name.split("_") if w not in _JOINERS)

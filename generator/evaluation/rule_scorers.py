@@ -9,8 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from generator.asset_sequences import EmailSequence, ReviewSequence
 from generator.assets import Asset, SocialPost, channel_limits
 from generator.drafts import Draft
+from generator.evaluation.gate_text import content_stems
 from generator.evaluation.signals import Signals, measure
 from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
@@ -172,11 +174,39 @@ def banned(s: Subject, _: dict[str, Any]) -> RuleResult | None:
 
 
 def channel_length(s: Subject, _: dict[str, Any]) -> RuleResult | None:
-    if not isinstance(s.asset, SocialPost):
+    """A social post within its channel's length; any other channel-bound asset within its channel's rules."""
+    if isinstance(s.asset, SocialPost):
+        limit, length = channel_limits()[s.asset.channel], len(s.asset.published_text())
+        ok = length <= limit
+        return RuleResult(score=1.0 if ok else 0.0, reason=f"{length}/{limit} characters on {s.asset.channel}")
+    report = s.asset.channel_report() if s.asset is not None else None
+    if report is None:
         return None
-    limit, length = channel_limits()[s.asset.channel], len(s.asset.published_text())
-    ok = length <= limit
-    return RuleResult(score=1.0 if ok else 0.0, reason=f"{length}/{limit} characters on {s.asset.channel}")
+    problems, summary = report
+    return RuleResult(score=0.0 if problems else 1.0, reason="; ".join(problems[:2]) or summary)
+
+
+_AFTER_A_RESULT = re.compile(r"\b(?:after|once|when|win|won|result|finish\w*|complet\w*|first|achiev\w*)\b", re.I)
+
+
+def sequence_timing(s: Subject, _: dict[str, Any]) -> RuleResult | None:
+    """A sequence paced like one: each email on its own day and with its own subject; a review ask waits for the
+    customer's first win."""
+    if not isinstance(s.asset, EmailSequence):
+        return None
+    messages = s.asset.messages
+    problems = []
+    if len({(m.trigger.lower(), m.send_day) for m in messages}) < len(messages):
+        problems.append("two emails go out on the same day")
+    if len({m.subject.lower() for m in messages}) < len(messages):
+        problems.append("two emails share a subject line")
+    if isinstance(s.asset, ReviewSequence):
+        first = messages[0].trigger
+        if not (content_stems(first) & content_stems(s.asset.first_win) or _AFTER_A_RESULT.search(first)):
+            problems.append(f"the first ask ('{first}') is not timed to the first win")
+    days = ", ".join(f"day {m.send_day}" for m in messages)
+    reason = "; ".join(problems) if problems else f"{len(messages)} emails: {days}"
+    return RuleResult(score=round(max(0.0, 1 - 0.4 * len(problems)), 3), reason=reason)
 
 
 def price_ladder(s: Subject, _: dict[str, Any]) -> RuleResult | None:
@@ -246,6 +276,7 @@ RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "avoid_words": avoid_words,
     "banned_claims": banned,
     "channel_length": channel_length,
+    "sequence_timing": sequence_timing,
     "price_ladder": price_ladder,
     "readability": readability,
     "min_words": min_words,
