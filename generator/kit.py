@@ -89,7 +89,7 @@ def _load_done(
         if why is None:
             done[item.key] = found
             continue
-        moved = _set_aside(path)
+        moved = move_aside(path)
         log.info("kit: %s not reused, %s; moved to %s", path, why, moved)
         set_aside.append(f"{item.key}: {why} (moved to {moved.relative_to(assets_dir)})")
     return done, set_aside
@@ -101,7 +101,7 @@ def _why_not_reused(stamp: object, now: KitStamp | None) -> str | None:
     return "its prompts cannot be read now" if now is None else KitStamp.model_validate(stamp).differs(now)
 
 
-def _set_aside(path: Path) -> Path:
+def move_aside(path: Path) -> Path:
     """Move a file that will be redone to assets/superseded/<name>.<n>.json, never over an earlier one."""
     folder = path.parent / SUPERSEDED
     folder.mkdir(exist_ok=True)

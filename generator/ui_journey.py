@@ -19,26 +19,13 @@ from generator.assets import resolve_asset_type
 from generator.drafts import Draft
 from generator.export import FORMATS, ExportError, export_kit
 from generator.files import write_json_atomic
-from generator.kit import STAMP_KEY, KitItem, plan_kit, run_kit, stamp_for
+from generator.kit import STAMP_KEY, KitItem, move_aside, plan_kit, run_kit, stamp_for
 from generator.kit_models import KitEntry, KitReport
 from generator.profile import BusinessProfile
 from generator.service import DraftingService
 from generator.stages import STAGE_IDS, get_stage
 from generator.ui_common import Background, Studio, downloadable, friendly, parse_profile, set_stop, stop_flag
 from generator.ui_journey_map import cards, journey_html
-
-SUPERSEDED = "superseded"  # as the kit: a file redone is moved aside, never deleted
-
-
-def set_aside(path: Path) -> Path:
-    """Move an asset file that will be redone to assets/superseded/<name>.<n>.json, never over an earlier one."""
-    folder = path.parent / SUPERSEDED
-    folder.mkdir(exist_ok=True)
-    n = 1
-    while (target := folder / f"{path.stem}.{n}{path.suffix}").exists():
-        n += 1
-    path.replace(target)
-    return target
 
 
 def saved_kit(service: DraftingService, profile: BusinessProfile, folder: Path) -> KitReport:
@@ -58,7 +45,7 @@ def put_in_kit(service: DraftingService, profile: BusinessProfile, folder: Path,
     stamp = stamp_for(profile, service.settings, kit_type)
     path = folder / "assets" / f"{result.stage}.{kit_type}.json"
     if path.exists():
-        set_aside(path)
+        move_aside(path)
     kept = result.model_copy(update={"variant": None}).model_dump(mode="json")
     write_json_atomic(path, {**kept, **({STAMP_KEY: stamp.model_dump()} if stamp else {})})
     return path
@@ -98,7 +85,7 @@ def kit_steps(
     if only is not None:
         (item,) = [i for i in plan if i.stage == only]
         if (path := folder / "assets" / f"{item.key}.json").exists():
-            set_aside(path)
+            move_aside(path)
         items = [i for i in plan if i.key == item.key or (folder / "assets" / f"{i.key}.json").exists()]
     entries: dict[str, KitEntry] = {}
 

@@ -18,6 +18,7 @@ from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
 from generator.settings import load_settings
 from generator.voice import voice_match
+from generator.voice_traits import reading_grade
 
 _PURCHASE = re.compile(
     r"\b(buy now|order now|add to cart|checkout|check out now|purchase|shop now|% off|discount|sale ends|"
@@ -56,22 +57,6 @@ class Subject(BaseModel):
 class RuleResult(BaseModel):
     score: float
     reason: str
-
-
-def _syllables(word: str) -> int:
-    groups = re.findall(r"[aeiouy]+", word.lower())
-    count = len(groups) - (1 if word.lower().endswith("e") and len(groups) > 1 else 0)
-    return max(1, count)
-
-
-def reading_grade(text: str) -> float:
-    """Flesch-Kincaid grade level (a rough but standard readability measure)."""
-    words = re.findall(r"[A-Za-z']+", text)
-    sentences = max(1, len(re.findall(r"[.!?]+(?:\s|$)", text)))
-    if not words:
-        return 0.0
-    syllables = sum(_syllables(w) for w in words)
-    return 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
 
 
 def has_cta(s: Subject, _: dict[str, Any]) -> RuleResult:
