@@ -29,6 +29,8 @@ MEDIA_TYPES = {
     "json": "application/json",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "html": "text/html; charset=utf-8",
+    "ics": "text/calendar; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
 }
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job's id")]
 KITS_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -37,6 +39,12 @@ KITS_EXAMPLES: dict[str, dict[str, Any]] = {
         "summary": "Two stages, Markdown and Word, a webhook when done",
         "value": {"business_id": "b-0123456789ab", "stages": ["subscribe", "convert"], "formats": ["md", "docx"],
                   "callback_url": "https://hooks.example.com/cvj"},
+    },
+    "schedule": {
+        "summary": "More asset types, and the journey's schedule as a calendar and a CSV from a start date",
+        "value": {"business_id": "b-0123456789ab", "stages": ["subscribe", "convert"],
+                  "add_types": ["welcome_sequence", "sms_message"], "formats": ["md", "ics", "csv"],
+                  "start": "2025-01-06"},
     },
 }  # fmt: skip
 
@@ -85,7 +93,8 @@ def create_kit(
     body: Annotated[KitsBody, Body(openapi_examples=KITS_EXAMPLES)], ws: Workspace, store: Businesses, jobs: Jobs,
     response: Response,
 ) -> KitJobInfo:  # fmt: skip
-    """Queue a journey kit (default: all eight stages, every format). 202 with the job and a `Location` to poll."""
+    """Queue a journey kit (default: all eight stages, each stage's default asset, the four document formats;
+    `add_types` drafts more types, `ics`/`csv` add the schedule). 202 with the job and a `Location` to poll."""
     if body.callback_url and (why := callback_refusal(body.callback_url, jobs.parts.settings.webhook_hosts)):
         problem = {"loc": ["body", "callback_url"], "msg": why, "type": "value_error"}
         raise CallbackRefusedError(f"Invalid request:\nbody.callback_url: {why}", details=[problem])
@@ -122,9 +131,10 @@ def get_kit(job_id: JobId, ws: Workspace, jobs: Jobs) -> KitJobInfo:
 )  # fmt: skip
 def download_kit(
     job_id: JobId, ws: Workspace, jobs: Jobs,
-    format: Annotated[Literal["md", "json", "docx", "html"], Query(description="Which file")] = "md",
+    format: Annotated[Literal["md", "json", "docx", "html", "ics", "csv"], Query(description="Which file")] = "md",
 ) -> FileResponse:  # fmt: skip
-    """One file of a done kit: Markdown, JSON, Word or a web page."""
+    """One file of a done kit: Markdown, JSON, Word or a web page; the calendar (ics) or the sends (csv) when the job
+    asked for them."""
     path = jobs.store.download(job_id, format, owner=ws)
     return FileResponse(path, media_type=MEDIA_TYPES[format], filename=f"kit-{job_id[:8]}.{format}")
 

@@ -37,7 +37,7 @@ from generator.jobs_models import (
     Worker,
 )
 from generator.jobs_store import JobStore
-from generator.kit import KitOptions, plan_kit, run_kit
+from generator.kit import KitOptions, run_kit
 from generator.kit_models import KitEntry
 from generator.knowledge import KnowledgeIndex
 from generator.llm_cache import cache_scope
@@ -233,7 +233,7 @@ class JobRunner:
                 log.warning("jobs: %s: could not record %s (%s)", job_id, entry.key, exc)
 
         try:
-            plan = plan_kit(request.stages, request.variants)
+            plan = request.plan()
             options = KitOptions(candidates=request.candidates, min_score=request.min_score)
             index = self.parts.index([request.profile])
             with self.parts.evaluator() as evaluator, self.parts.model() as model:
@@ -249,7 +249,7 @@ class JobRunner:
                 ended = self.store.finish(job_id, "cancelled", totals=report.totals)
             else:
                 try:
-                    written = export_kit(report, job.out_dir, request.formats)
+                    written = export_kit(report, job.out_dir, request.formats, start=request.start)
                     files, error = [p.suffix.lstrip(".") for p in written], None
                 except ExportError as exc:  # the other formats were written
                     written = exc.details.get("written", []) if isinstance(exc.details, dict) else []

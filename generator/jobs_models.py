@@ -7,20 +7,22 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from generator.assets import ASSET_TYPES
 from generator.errors import CVJError
 from generator.export import FORMATS, parse_formats
 from generator.kit_models import KitTotals
+from generator.kit_plan import KitItem, extra_asset_types, plan_kit
 from generator.profile import BusinessProfile
 from generator.server_lease import process_info, same_process
-from generator.stages import parse_stage_id
+from generator.stages import STAGE_IDS, get_stage, parse_stage_id
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 AssetState = Literal["pending", "done", "failed", "cancelled"]
@@ -46,10 +48,23 @@ class KitJobRequest(BaseModel):
 
     profile: BusinessProfile
     stages: list[str] | None = Field(default=None, max_length=8, description="Stage ids (default: all eight)")
+    add_types: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(
+        default=None,
+        max_length=len(ASSET_TYPES),
+        description="More asset types to draft besides each stage's default (ids, e.g. welcome_sequence, "
+        "sms_message; GET /v1/stages lists them); each must serve a stage in the kit",
+    )
     variants: int = Field(default=1, ge=1, le=6, description="Variants per asset")
     candidates: int = Field(default=1, ge=1, le=8, description="Draft N per asset, keep the one the eval ranks best")
     min_score: float | None = Field(default=None, ge=0, le=1, description="Revise each asset until it scores this")
-    formats: list[str] = Field(default_factory=lambda: list(FORMATS), description="Of md, json, docx, html")
+    formats: list[str] = Field(
+        default_factory=lambda: list(FORMATS),
+        description="Of md, json, docx, html (the default: those four) and ics, csv (the journey's schedule as a "
+        "calendar and a scheduler's CSV; opt-in)",
+    )
+    start: date | None = Field(
+        default=None, description="Day 0 of the journey in the ics and csv files (default: the day the kit is made)"
+    )
     callback_url: str | None = Field(default=None, max_length=2000, description="POSTed the job when it ends")
 
     @field_validator("stages")
@@ -61,6 +76,26 @@ class KitJobRequest(BaseModel):
             return list(dict.fromkeys(parse_stage_id(s) for s in value))
         except CVJError as exc:
             raise ValueError(exc.message) from None
+
+    @field_validator("add_types")
+    @classmethod
+    def _known_types(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        """Known type ids (as ``cvj kit --add-types`` takes them), each serving a stage the kit drafts."""
+        if not value:
+            return None
+        try:
+            wanted = extra_asset_types(value)
+        except CVJError as exc:
+            raise ValueError(exc.message) from None
+        stages = info.data.get("stages") or list(STAGE_IDS)
+        outside = [t for t in wanted if ASSET_TYPES[t].stage not in stages]
+        if outside:
+            serves = "; ".join(f"{t} serves {get_stage(ASSET_TYPES[t].stage).name}" for t in outside)
+            kit = ", ".join(stages)
+            raise ValueError(
+                f"{serves}: not a stage of this kit (stages: {kit}). Add the stage, or leave the type out."
+            )
+        return wanted
 
     @field_validator("formats")
     @classmethod
@@ -79,6 +114,10 @@ class KitJobRequest(BaseModel):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("callback_url must be an http:// or https:// URL with a host")
         return value.strip()
+
+    def plan(self) -> list[KitItem]:
+        """The assets this job drafts: each stage's default, the added types, per variant (``kit_plan``)."""
+        return plan_kit(self.stages, self.variants, self.add_types)
 
 
 class AssetProgress(BaseModel):

@@ -32,7 +32,6 @@ from generator.jobs_models import (
     WebhookDelivery,
     Worker,
 )
-from generator.kit import plan_kit
 from generator.kit_models import KitEntry, KitTotals
 
 __all__ = ["JobStore"]
@@ -105,7 +104,7 @@ class JobStore:
     def create(self, request: KitJobRequest, *, owner: str = "default") -> KitJob:
         """A queued job, committed to disk before this returns, with a pending entry for each planned asset."""
         owner = _checked_owner(owner)
-        plan = plan_kit(request.stages, request.variants)
+        plan = request.plan()
         job_id, now = uuid4().hex, _now()
         with self._tx() as db:
             db.execute(

@@ -14,6 +14,8 @@ from rich.text import Text
 
 from generator.drafts import Draft
 from generator.evaluation.results import AssetScore
+from generator.export.markdown import md_parts
+from generator.export.view import PartView, field_view
 from generator.kit_models import KitReport
 
 VERDICT_COLOURS = {"passed": "green", "needs work": "yellow", "failed": "red"}
@@ -36,12 +38,25 @@ def _provenance(result: Draft) -> str:
     )
 
 
+def _parts_text(parts: list[PartView]) -> Text:
+    """A list of structured parts (a sequence's emails, a FAQ) for the terminal: each a block under its heading."""
+    text = Text()
+    for n, part in enumerate(parts):
+        text.append(("\n\n" if n else "") + part.heading, style="bold")
+        for label, value in part.lines:
+            text.append("\n" + ("\n".join(value) if isinstance(value, list) else f"{label}: {value}"))
+    return text
+
+
 def draft_panel(result: Draft) -> RenderableType:
     """A draft's fields in a titled panel, its verdict and what to fix, then its provenance, dimmed."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     for name, value in result.asset.items():
+        if (shown := field_view(name, value)).parts:
+            table.add_row(name.replace("_", " "), _parts_text(shown.parts))  # a Text is never read as markup
+            continue
         text = "\n".join(f"• {v}" for v in value) if isinstance(value, list) else str(value)
         table.add_row(name.replace("_", " "), escape(text))  # model text is never read as markup
     title = escape(f"{result.business} · {result.stage} · {result.typed().label}")
@@ -105,7 +120,9 @@ def draft_markdown(result: Draft) -> str:
     lines = [f"### {result.typed().label} · {result.business}", ""]
     for name, value in result.asset.items():
         title = name.replace("_", " ").capitalize()
-        if isinstance(value, list):
+        if (shown := field_view(name, value)).parts:  # a sequence's emails, a FAQ: a block each
+            lines += [f"**{shown.name}**", "", *md_parts(shown.parts)]
+        elif isinstance(value, list):
             lines += [f"**{title}**", *[f"- {v}" for v in value], ""]
         else:
             lines += [f"**{title}:** {value}", ""]

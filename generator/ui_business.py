@@ -47,6 +47,7 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
         FormField(("name",), "Name", help="As customers know it."),
         FormField(("what_it_sells",), "What it sells", "long"),
         FormField(("market",), "Market", help="Where and to whom, e.g. 'Local: Portland, OR' or 'Global B2B'."),
+        FormField(("language",), "Language", help="The copy's language, a BCP 47 tag: en, es, de, pt-BR (empty: en)."),
         FormField(("website",), "Website"),
         FormField(("channels",), "Channels", "csv", "Comma-separated: instagram, facebook, email, blog..."),
         FormField(("id",), "Id (optional)", help="A stable id for its documents in the index; default: from the name."),

@@ -1,6 +1,7 @@
 """The journey drawn as a map: the eight stages in order (a loop that snakes back, since the friend a referral
 brings starts again at Aware), each card with its asset, verdict and score, what the prospect sees and what the
-copy hands them to next (the journey check), or where a kit in progress stands.
+copy hands them to next (the journey check), or where a kit in progress stands; a stage's extra assets (a welcome
+sequence beside the lead magnet) are listed on its card, each with its verdict.
 
 Plain HTML with inline styles, so it looks the same mounted under /ui (where the page's CSS is not ours) and in
 light or dark mode (the cards carry their own colours).
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from generator.assets import ASSET_TYPES, resolve_asset_type
 from generator.kit_models import KitEntry, KitReport
 from generator.stages import Stage, load_stages
 from generator.ui_common import VERDICT_COLOURS, esc
@@ -33,14 +35,28 @@ class Card:
     hands_to: str = ""
     leads_on: bool | None = None
     notes: list[str] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)  # the stage's other assets, each with its verdict
+
+
+def _also(entry: KitEntry) -> str:
+    """One of a stage's extra assets, as its card lists it: its label and verdict (or why it is missing)."""
+    cls = ASSET_TYPES.get(entry.asset_type)
+    label = cls.label if cls else entry.asset_type
+    if entry.draft is None:
+        return f"{label}: not drafted"
+    scored = entry.draft.evaluation
+    return f"{label}: {scored.verdict} · {scored.score:.2f}" if scored else f"{label}: not scored"
 
 
 def cards(entries: list[KitEntry], report: KitReport | None = None, pending: set[str] | None = None) -> list[Card]:
     """The eight cards from a kit's entries (and its journey check, when the kit is done); ``pending`` stages
     are queued or being drafted."""
     first: dict[str, KitEntry] = {}
-    for one in entries:
-        first.setdefault(one.stage, one)
+    others: dict[str, list[KitEntry]] = {}
+    own: dict[str, str] = {stage.id: resolve_asset_type(stage.id).asset_type for stage in load_stages()}
+    for one in sorted(entries, key=lambda e: e.asset_type != own.get(e.stage)):  # the stage's own asset first
+        if first.setdefault(one.stage, one) is not one:
+            others.setdefault(one.stage, []).append(one)
     rows = {r.stage: r for r in report.journey.rows} if report and report.journey else {}
     seen = {s.stage: s for s in report.overview} if report else {}
     made = []
@@ -59,6 +75,7 @@ def cards(entries: list[KitEntry], report: KitReport | None = None, pending: set
             card.hands_to, card.leads_on = row.hands_to, row.leads_on
             shown = [b for b in row.breaks if not b.startswith("does not hand on")]  # the hand-off line says it
             card.notes = [*shown, *card.notes]
+        card.also = [_also(other) for other in others.get(stage.id, [])]
         made.append(card)
     return made
 
@@ -90,6 +107,8 @@ def _card(card: Card) -> str:
     if card.hands_to:
         mark = "✓" if card.leads_on else "⚠" if card.leads_on is False else "·"
         parts.append(f'<div style="font-size:12px;margin-top:4px">Hands on {mark} {esc(card.hands_to[:140])}</div>')
+    for line in card.also:
+        parts.append(f'<div data-also style="font-size:12px;margin-top:4px">+ {esc(line[:140])}</div>')
     if card.notes:
         items = "".join(f"<li>{esc(note[:160])}</li>" for note in card.notes[:3])
         parts.append(f'<ul style="font-size:12px;color:#cf222e;margin:4px 0 0 16px;padding:0">{items}</ul>')

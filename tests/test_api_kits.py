@@ -3,14 +3,18 @@ jobs, and a server restart that resumes a job without drafting a finished asset 
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 
 from generator.profile import BusinessProfile
 from generator.settings import Settings
@@ -129,3 +133,49 @@ def test_a_restarted_server_resumes_a_job_without_drafting_twice(tmp_path: Path,
     reused = [a["cached"] for a in resumed["progress"]]
     assert any(reused) and not all(reused), reused
     assert len(SchemaFake.calls) == reused.count(False)  # only the assets not started were drafted after the restart
+
+
+def test_a_kit_job_drafts_the_added_types_and_downloads_the_schedule(tmp_path: Path, kit_body: dict[str, Any]) -> None:
+    body = {**kit_body, "stages": ["subscribe"], "add_types": ["welcome-sequence"], "formats": ["md", "ics", "csv"],
+            "start": "2025-01-06"}  # fmt: skip
+    SchemaFake.reset()
+    with open_app(Settings(data_dir=tmp_path / "d"), index=False) as client:
+        accepted = client.post("/v1/kits", json=body)
+        assert accepted.status_code == 202, accepted.text
+        assert accepted.json()["request"]["add_types"] == ["welcome_sequence"]  # as cvj kit --add-types reads it
+        assert accepted.json()["request"]["start"] == "2025-01-06"
+        job_id = accepted.json()["id"]
+        done = ended(client, job_id)
+        assert done["status"] == "done" and done["files"] == ["md", "ics", "csv"], done
+        drafted = {a["key"]: a["state"] for a in done["progress"]}
+        assert drafted == {"subscribe.lead_magnet": "done", "subscribe.welcome_sequence": "done"}
+        assert "WelcomeSequence" in SchemaFake.calls
+        markdown = client.get(f"/v1/kits/{job_id}/download", params={"format": "md"}).text
+        assert "### Welcome sequence delivering the free gift" in markdown and "#### Email 1 · day 0" in markdown
+        ics = client.get(f"/v1/kits/{job_id}/download", params={"format": "ics"})
+        assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+        assert f'filename="kit-{job_id[:8]}.ics"' in ics.headers["content-disposition"]
+        events = list(Calendar.from_ical(ics.text).walk("VEVENT"))
+        days = [event.decoded("DTSTART") for event in events]
+        assert len(events) >= 4 and min(days) == date(2025, 1, 13)  # subscribe is day 7 of a journey from the start
+        sends = client.get(f"/v1/kits/{job_id}/download", params={"format": "csv"})
+        assert sends.status_code == 200 and sends.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(sends.text, newline="")))
+        assert len(rows) == len(events) and {r["asset type"] for r in rows} == {"lead_magnet", "welcome_sequence"}
+        refused(client.get(f"/v1/kits/{job_id}/download", params={"format": "docx"}), 404, "no kit.docx")
+
+
+def test_added_types_are_checked_like_the_cli_checks_them(tmp_path: Path, kit_body: dict[str, Any]) -> None:
+    with open_app(Settings(data_dir=tmp_path / "d"), index=False) as client:
+        unknown = refused(client.post("/v1/kits", json={**kit_body, "add_types": ["podcast"]}), 422, "body.add_types")
+        (problem,) = unknown["details"]
+        assert problem["loc"] == ["body", "add_types"] and "Unknown asset type(s): podcast" in problem["msg"]
+        assert "welcome_sequence" in problem["msg"]  # the valid ones are listed
+        outside = client.post("/v1/kits", json={**kit_body, "stages": ["aware"], "add_types": ["sms_message"]})
+        (problem,) = refused(outside, 422, "body.add_types")["details"]
+        assert "sms_message serves Convert: not a stage of this kit (stages: aware)" in problem["msg"]
+        refused(client.post("/v1/kits", json={**kit_body, "start": "6 January"}), 422, "body.start")
+        refused(client.post("/v1/kits", json={**kit_body, "formats": ["pdf"]}), 422, "ics, csv")
+        assert client.get("/v1/kits").json()["jobs"] == []  # nothing was queued
+        whole = client.post("/v1/kits", json={**kit_body, "stages": None, "add_types": ["sms_message"]})
+        assert whole.status_code == 202 and whole.json()["request"]["add_types"] == ["sms_message"]

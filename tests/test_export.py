@@ -13,7 +13,7 @@ from docx.text.paragraph import Paragraph
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from generator.chains import draft
-from generator.drafts import Draft, DraftRequest
+from generator.drafts import AssetMeta, Draft, DraftRequest
 from generator.errors import ConfigError
 from generator.evaluation.results import AssetScore
 from generator.export import FORMATS, OVERVIEW_HEADER, export_kit, humanise, to_docx, to_html, to_json, to_markdown
@@ -21,6 +21,7 @@ from generator.kit_models import JourneyStep, KitEntry, KitReport, KitTotals
 from generator.profile import BusinessProfile, load_profile
 from generator.settings import PROJECT_ROOT, Settings
 from generator.stages import StageId, load_stages
+from tests.test_asset_types import email
 from tests.test_assets_and_revision import ENTRY
 from tests.test_chains import GOOD_POST
 
@@ -228,3 +229,106 @@ def test_humanise_field_names() -> None:
     assert humanise("call_to_action") == "Call to action"
     assert humanise("ugc_prompt") == "Ugc prompt"
     assert humanise("hook") == "Hook"
+
+
+# --- assets made of parts: a sequence's emails, a landing page's FAQ -------------------------------------------------
+
+LONG_BODY = "The cheat sheet is attached.\n\nStart with 15 g of coffee.\nPour slowly, in circles."
+PAGE = {"headline": "Brew better at home", "subhead": "A free one-page guide.", "bullets": ["Ratios", "Grind", "Pour"],
+        "proof": ["4.9 stars from 640 Google reviews."], "call_to_action": "Send me the guide",
+        "faq": [{"question": "Is it really free?", "answer": "Yes.\nNo card needed."},
+                {"question": "How long is it?", "answer": "One page."}]}  # fmt: skip
+
+
+def _part_entry(stage: StageId, asset_type: str, asset: dict[str, Any]) -> KitEntry:
+    meta = AssetMeta(prompt_id=asset_type, prompt_version="1", provider="local", model="fake")
+    made = Draft(business="Harbor Lane Coffee", stage=stage, asset_type=asset_type, asset=asset, meta=meta)
+    return KitEntry(key=f"{stage}.{asset_type}", stage=stage, asset_type=asset_type, draft=made)
+
+
+@pytest.fixture
+def parts_report(report: KitReport) -> KitReport:
+    emails = [email(0, "Signed up for the cheat sheet"), {**email(3, "after they download the guide"),
+              "body": LONG_BODY}, email(6, "Signed up")]  # fmt: skip
+    welcome = _part_entry("subscribe", "welcome_sequence", {"goal": "They brew with the guide.", "messages": emails})
+    page = _part_entry("subscribe", "lead_magnet_page", PAGE)
+    return report.model_copy(update={"entries": [*report.entries, welcome, page]})
+
+
+def test_markdown_gives_each_email_and_question_a_heading_of_its_own(parts_report: KitReport) -> None:
+    md = to_markdown(parts_report)
+    assert re.findall(r"^#### (Email .+)$", md, flags=re.MULTILINE) == [
+        "Email 1 · day 0 · after: Signed up for the cheat sheet",
+        "Email 2 · day 3 · after they download the guide",
+        "Email 3 · day 6 · after: Signed up",
+    ]
+    second = md[md.index("#### Email 2") : md.index("#### Email 3")]
+    assert second.strip().splitlines() == [
+        "#### Email 2 · day 3 · after they download the guide", "",
+        "**Subject:** Day 3 tip from Harbor Lane", "",
+        "**Preview:** A quick one for your morning cup.", "",
+        "The cheat sheet is attached.", "", "Start with 15 g of coffee.", "", "Pour slowly, in circles.", "",
+        "**Call to action:** Reply and tell us how it tasted.",
+    ]  # fmt: skip
+    assert "Send day" not in md and "Trigger:" not in md  # no email squeezed onto one line
+    assert "**Emails:**" in md and "**FAQ:**" in md
+    faq = md[md.index("#### 1. Is it really free?") :]
+    assert faq.startswith(
+        "#### 1. Is it really free?\n\nYes.\n\nNo card needed.\n\n#### 2. How long is it?\n\nOne page."
+    )
+    assert "- Ratios" in md  # the page's plain lists are bullets still
+
+
+def test_docx_gives_each_email_a_heading_and_its_body_a_paragraph_each(parts_report: KitReport, tmp_path: Path) -> None:
+    path = tmp_path / "kit.docx"
+    to_docx(parts_report, path)
+    paragraphs = Document(str(path)).paragraphs
+    emails = [n for n, p in enumerate(paragraphs) if _style(p) == "Heading 3" and p.text.startswith("Email ")]
+    assert len(emails) == 3 and paragraphs[emails[1]].text == "Email 2 · day 3 · after they download the guide"
+    second = [p.text for p in paragraphs[emails[1] + 1 : emails[2]]]
+    assert second == ["Subject: Day 3 tip from Harbor Lane", "Preview: A quick one for your morning cup.",
+                      "The cheat sheet is attached.", "Start with 15 g of coffee.", "Pour slowly, in circles.",
+                      "Call to action: Reply and tell us how it tasted."]  # fmt: skip
+    assert paragraphs[emails[1] + 1].runs[0].bold and paragraphs[emails[1] + 1].runs[0].text == "Subject: "
+    questions = [p.text for p in paragraphs if _style(p) == "Heading 3" and not p.text.startswith("Email ")]
+    assert questions == ["1. Is it really free?", "2. How long is it?"]
+
+
+def test_html_gives_each_email_a_section_of_its_own(parts_report: KitReport) -> None:
+    page = to_html(parts_report)
+    welcome = page[page.index("<h3>Welcome sequence") : page.index("<h3>Landing page for the free gift")]
+    sections = re.findall(r'<section class="part">(.*?)</section>', welcome)
+    assert len(sections) == 3
+    assert sections[1] == (
+        "<h4>Email 2 · day 3 · after they download the guide</h4>"
+        "<p><strong>Subject:</strong> Day 3 tip from Harbor Lane</p>"
+        "<p><strong>Preview:</strong> A quick one for your morning cup.</p>"
+        "<p>The cheat sheet is attached.</p><p>Start with 15 g of coffee.</p><p>Pour slowly, in circles.</p>"
+        "<p><strong>Call to action:</strong> Reply and tell us how it tasted.</p>"
+    )
+    assert "<dt>Goal</dt><dd>They brew with the guide.</dd>" in welcome
+    landing = page[page.index("<h3>Landing page for the free gift") :]
+    assert re.findall(r'<section class="part"><h4>(.*?)</h4>', landing) == [
+        "1. Is it really free?",
+        "2. How long is it?",
+    ]
+    assert "<dt>Bullets</dt><dd><ul><li>Ratios</li>" in landing
+
+
+def test_the_terminal_and_the_studio_show_each_email_as_its_own_block(parts_report: KitReport) -> None:
+    from rich.console import Console
+
+    from generator.render import draft_markdown, draft_panel
+
+    welcome = next(e.draft for e in parts_report.entries if e.asset_type == "welcome_sequence")
+    assert welcome is not None
+    shown = draft_markdown(welcome)
+    assert len(re.findall(r"^#### Email \d · day \d", shown, flags=re.MULTILINE)) == 3 and "{'send_day'" not in shown
+    assert "\n\nStart with 15 g of coffee.\n\nPour slowly, in circles.\n\n**Call to action:** Reply" in shown
+    console = Console(record=True, width=120)
+    console.print(draft_panel(welcome))
+    lines = [line.strip(" │") for line in console.export_text().splitlines()]
+    second = lines.index(next(line for line in lines if "Email 2 · day 3 · after they download the guide" in line))
+    assert lines[second + 1 : second + 4] == ["Subject: Day 3 tip from Harbor Lane",
+                                              "Preview: A quick one for your morning cup.",
+                                              "The cheat sheet is attached."]  # fmt: skip

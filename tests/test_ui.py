@@ -7,12 +7,14 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pytest
 import yaml
+from icalendar import Calendar
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
@@ -31,7 +33,7 @@ from generator.ui_api import profile_text
 from generator.ui_business import FIELDS, check, data_to_form, field_errors, form_to_data
 from generator.ui_common import Background, Studio
 from generator.ui_drafting import draft_steps, revision_steps, save_edit, version_label, what_changed
-from generator.ui_journey import kit_steps, put_in_kit, saved_kit
+from generator.ui_journey import extra_choices, extras_in, kit_steps, put_in_kit, saved_kit, start_date
 from generator.ui_journey_map import cards, journey_html
 from tests.fakes import SchemaFake
 from tests.test_chains import GOOD_POST
@@ -247,6 +249,23 @@ def check_details(data: dict[str, Any]) -> object:
     return caught.value.details
 
 
+def test_the_language_is_checked_by_the_profile_and_its_error_sits_beside_it() -> None:
+    data = yaml.safe_load(COFFEE.read_text())
+    language = FIELDS.index(next(f for f in FIELDS if f.path == ("language",)))
+    values = data_to_form(data)
+    assert values[language] == ""  # English, the default, is not written out
+    values[language] = "pt-br"
+    checked = check(form_to_data(values), fill=False)
+    assert checked.profile is not None and checked.profile.language == "pt-BR"  # in its usual case
+    assert "language: pt-BR" in checked.updates[0]
+    values[language] = "Portuguese please"
+    refused = check(form_to_data(values), fill=False)
+    info = refused.updates[4 + language]["info"]
+    assert refused.profile is None and info.startswith("⚠ 'Portuguese please' is not a BCP 47 language tag")
+    assert "- Language: 'Portuguese please' is not a BCP 47" in refused.updates[2]
+    assert check(data, fill=False).updates[4 + language]["info"].startswith("The copy's language, a BCP 47 tag")
+
+
 def test_a_valid_form_becomes_the_business_in_use() -> None:
     checked = check(yaml.safe_load(COFFEE.read_text()), fill=False)
     assert checked.profile is not None and checked.profile.key == "harbor-lane-coffee"
@@ -290,6 +309,55 @@ def test_redo_one_stage_moves_the_old_asset_aside(studio: Studio) -> None:
     folder = studio.folder("kits") / "harbor-lane-coffee" / "assets"
     assert (folder / "superseded" / "convert.entry_offer.1.json").exists() and "8 of 8" in status
     assert board.count('data-state="done"') == 8
+
+
+def test_the_extra_types_offered_are_every_type_but_each_stages_own() -> None:
+    choices = extra_choices()
+    ids = [value for _, value in choices]
+    assert len(ids) == 17 and not set(ids) & {item.asset_type for item in plan_kit()}
+    assert ("Subscribe · Welcome sequence delivering the free gift", "welcome_sequence") in choices
+    assert ids.index("meta_ad") < ids.index("welcome_sequence") < ids.index("review_sequence")  # journey order
+
+
+def test_kit_drafts_the_extra_types_and_downloads_the_schedule(studio: Studio) -> None:
+    profile = COFFEE.read_text()
+    steps = kit_steps(studio, profile, threading.Event(), extras=["welcome_sequence"], schedule=["ics", "csv"],
+                      start=date(2025, 1, 6))  # fmt: skip
+    board, status, files = last(steps)
+    assert "9 of 9 assets drafted" in status and board.count('data-state="done"') == 8
+    assert "+ Welcome sequence delivering the free gift: " in board  # on the Subscribe card, with its verdict
+    names = {Path(f).name: Path(f) for f in files}
+    assert sorted(names) == ["kit.csv", "kit.docx", "kit.html", "kit.ics", "kit.json", "kit.md"]
+    events = list(Calendar.from_ical(names["kit.ics"].read_text(encoding="utf-8")).walk("VEVENT"))
+    assert min(e.decoded("DTSTART") for e in events) == date(2025, 1, 6) and len(events) >= 11  # 8, and 3+ emails
+    assert "#### Email 1 · day 0" in names["kit.md"].read_text(encoding="utf-8")
+    folder = studio.folder("kits") / "harbor-lane-coffee"
+    assert extras_in(folder) == ["welcome_sequence"]  # the tab puts these back in the picker when it opens
+    from generator.profile import load_profile
+
+    report = saved_kit(studio.service(), load_profile(COFFEE), folder, extras_in(folder))
+    assert "subscribe.welcome_sequence" in [e.key for e in report.entries] and len(report.entries) == 9
+    *_, (_, status, _) = kit_steps(studio, profile, threading.Event(), only="subscribe", extras=["welcome_sequence"])
+    moved = sorted(p.name for p in (folder / "assets" / "superseded").iterdir())
+    assert moved == ["subscribe.lead_magnet.1.json", "subscribe.welcome_sequence.1.json"] and "9 of 9" in status
+
+
+def test_the_journey_tab_shows_the_extras_a_kit_holds_and_puts_them_in_the_picker(studio: Studio) -> None:
+    list(kit_steps(studio, COFFEE.read_text(), threading.Event(), extras=["sms_message"]))
+    demo = build_ui(studio.get_service, examples_dir=studio.examples_dir)
+    named = {getattr(d.fn, "__qualname__", ""): d.fn for d in demo.fns.values() if d.fn is not None}
+    show = named["build_journey_tab.<locals>.show"]  # what the tab runs when it opens, and Refresh
+    board, status, files, picked = show(COFFEE.read_text())  # the tab opens
+    assert "9 of 9 assets drafted" in status and picked["value"] == ["sms_message"] and "+ SMS offer" in board
+    _, status, files, picked = show(COFFEE.read_text(), ["welcome_sequence"], ["ics"], "2025-01-06")  # Refresh
+    assert "9 of 10 assets drafted" in status and picked["value"] == ["welcome_sequence", "sms_message"]
+    assert "kit.ics" in [Path(f).name for f in files]
+
+
+def test_the_start_date_is_a_day_or_nothing() -> None:
+    assert start_date("2025-01-06") == date(2025, 1, 6) and start_date("  ") is None
+    with pytest.raises(gr.Error, match="YYYY-MM-DD"):
+        start_date("6 January")
 
 
 def test_a_draft_goes_into_the_kit(studio: Studio) -> None:

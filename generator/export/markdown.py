@@ -6,7 +6,14 @@ import html
 import re
 from collections.abc import Iterable
 
-from generator.export.view import COST_HEADER, JOURNEY_HEADER, OVERVIEW_HEADER, asset_verdict, kit_view
+from generator.export.view import (
+    COST_HEADER,
+    JOURNEY_HEADER,
+    OVERVIEW_HEADER,
+    PartView,
+    asset_verdict,
+    kit_view,
+)
 from generator.kit_models import KitReport
 
 
@@ -29,6 +36,19 @@ def _md_table(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> list[
     return lines
 
 
+def md_parts(parts: list[PartView], level: int = 4) -> list[str]:
+    """Each part (an email, a question) under a heading of its own: labelled lines, its text as paragraphs."""
+    out = []
+    for part in parts:
+        out += [f"{'#' * level} {_md_line(part.heading)}", ""]
+        for name, value in part.lines:
+            if isinstance(value, list):  # its text: a paragraph each
+                out += [line for paragraph in value for line in (_md_line(paragraph), "")]
+            else:
+                out += [f"**{name}:** {_md_line(value)}", ""]
+    return out
+
+
 def to_markdown(report: KitReport) -> str:
     """The kit as GitHub-flavoured Markdown."""
     view = kit_view(report)
@@ -49,7 +69,9 @@ def to_markdown(report: KitReport) -> str:
                 out += [f"**Not drafted:** {_md_line(asset.error)}", ""]
                 continue
             for f in asset.fields:
-                if isinstance(f.value, list):
+                if f.parts:
+                    out += [f"**{f.name}:**", "", *md_parts(f.parts)]
+                elif isinstance(f.value, list):
                     out += [f"**{f.name}:**", "", *(f"- {_md_line(v)}" for v in f.value), ""]
                 elif "\n" in f.value:
                     out += [f"**{f.name}:**", "", _md(f.value.strip()), ""]

@@ -15,6 +15,7 @@ from generator.export.view import (
     VERDICT_WORDS,
     AssetView,
     ChartBar,
+    PartView,
     format_score,
     kit_view,
     xml_safe,
@@ -47,6 +48,10 @@ dl { margin: 0; }
 dt { font-weight: 600; margin-top: .6rem; }
 dd { margin: .1rem 0 0; white-space: pre-line; }
 dd ul, .weakest ul { margin: .2rem 0; padding-left: 1.2rem; }
+.parts-label { font-weight: 600; margin: .6rem 0 0; }
+.part { border-top: 1px solid var(--line); margin: .6rem 0 0; padding-top: .4rem; }
+.part h4 { font-size: 1rem; margin: 0 0 .3rem; }
+.part p { margin: .25rem 0; }
 .verdict { margin: .9rem 0 .3rem; font-weight: 600; }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .8rem; color: #fff; }
 .badge.pass { background: #15803d; } .badge.warn { background: #b45309; } .badge.fail { background: #b91c1c; }
@@ -106,21 +111,41 @@ def score_chart_svg(chart: list[ChartBar]) -> str:
     return stage_bar_chart_svg(bars, title="Eval score per stage")
 
 
+def _html_parts(parts: list[PartView]) -> str:
+    """Each part (an email, a question) as a section of its own: heading, labelled lines, a paragraph each."""
+    out = []
+    for part in parts:
+        lines = [
+            "".join(f"<p>{_e(p)}</p>" for p in value) if isinstance(value, list)
+            else f"<p><strong>{_e(name)}:</strong> {_e(value)}</p>"
+            for name, value in part.lines
+        ]  # fmt: skip
+        out.append(f'<section class="part"><h4>{_e(part.heading)}</h4>{"".join(lines)}</section>')
+    return "".join(out)
+
+
 def _html_asset(asset: AssetView) -> str:
     if asset.error is not None:
         return (
             f'<article class="asset failed"><h3>{_e(asset.label)}</h3>'
             f"<p><strong>Not drafted:</strong> {_e(asset.error)}</p></article>"
         )
-    rows = []
+    blocks: list[str] = []  # the fields as definition lists, broken by the parts (each a section)
+    rows: list[str] = []
     for f in asset.fields:
+        if f.parts:
+            blocks += [f"<dl>{''.join(rows)}</dl>"] if rows else []
+            blocks.append(f'<div class="parts"><p class="parts-label">{_e(f.name)}</p>{_html_parts(f.parts)}</div>')
+            rows = []
+            continue
         value = (
             "<ul>" + "".join(f"<li>{_e(v)}</li>" for v in f.value) + "</ul>"
             if isinstance(f.value, list)
             else _e(f.value)
         )
         rows.append(f"<dt>{_e(f.name)}</dt><dd>{value}</dd>")
-    out = [f'<article class="asset"><h3>{_e(asset.label)}</h3><dl>{"".join(rows)}</dl>']
+    blocks += [f"<dl>{''.join(rows)}</dl>"] if rows else []
+    out = [f'<article class="asset"><h3>{_e(asset.label)}</h3>{"".join(blocks)}']
     if asset.score is not None or asset.verdict is not None:
         badge = ""
         if asset.verdict is not None:

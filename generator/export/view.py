@@ -15,16 +15,8 @@ from generator.stages import STAGE_IDS, Stage, load_stages
 
 WEAKEST = 3
 
-STAGE_COLOURS = {
-    "aware": "#2563eb",
-    "engage": "#0891b2",
-    "subscribe": "#059669",
-    "convert": "#65a30d",
-    "excite": "#d97706",
-    "ascend": "#dc2626",
-    "advocate": "#db2777",
-    "promote": "#7c3aed",
-}
+STAGE_COLOURS = {"aware": "#2563eb", "engage": "#0891b2", "subscribe": "#059669", "convert": "#65a30d",
+                 "excite": "#d97706", "ascend": "#dc2626", "advocate": "#db2777", "promote": "#7c3aed"}  # fmt: skip
 DEFAULT_COLOUR = "#475569"
 
 OVERVIEW_HEADER = ("Stage", "What the prospect sees", "The offer", "The next step", "Score")
@@ -40,9 +32,19 @@ def xml_safe(text: object) -> str:
 
 
 @dataclass(frozen=True)
+class PartView:
+    """One part of an asset shown as a block of its own (an email of a sequence, a question of a FAQ): a heading,
+    then its fields in order, each a labelled line (a ``str``) or its text as paragraphs (a ``list``)."""
+
+    heading: str
+    lines: list[tuple[str, str | list[str]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class FieldView:
     name: str
     value: str | list[str]
+    parts: list[PartView] = field(default_factory=list)  # a list of structured parts: render these, not ``value``
 
 
 @dataclass(frozen=True)
@@ -121,20 +123,57 @@ def _value(name: str, value: Any, currency: str) -> str | list[str]:
     return str(value)
 
 
+_PART_TEXT = ("body", "answer", "text", "message")  # a part's own text, shown as paragraphs
+_WHEN = ("after", "when", "once", "on", "if", "before", "upon", "within")
+
+
+def paragraphs(text: object) -> list[str]:
+    """Text as paragraphs: one per line (a model's line breaks are paragraph breaks), blank lines dropped."""
+    return [" ".join(line.split()) for line in str(text).splitlines() if line.strip()]
+
+
+def _heading(name: str, n: int, part: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """A part's heading ('Email 2 · day 3 · after: signed up', '2. Is it free?') and the keys it already shows."""
+    if "send_day" in part:
+        trigger = str(part.get("trigger") or "").strip()
+        when = trigger if trigger.split(" ", 1)[0].lower() in _WHEN else f"after: {trigger}"
+        kind = "Email" if "subject" in part else "Message"
+        return f"{kind} {n} · day {part['send_day']}" + (f" · {when}" if trigger else ""), ("send_day", "trigger")
+    if part.get("question"):
+        return f"{n}. {part['question']}", ("question",)
+    return f"{humanise(name).removesuffix('s')} {n}", ()
+
+
+def part_views(name: str, items: list[dict[str, Any]], currency: str = "") -> list[PartView]:
+    """Each structured part of a list field (a sequence's emails, a page's FAQ) as a block of its own."""
+    views = []
+    for n, part in enumerate(items, 1):
+        heading, shown = _heading(name, n, part)
+        lines: list[tuple[str, str | list[str]]] = []
+        for key, raw in part.items():
+            if key not in shown and raw not in (None, "", []):
+                value = _value(key, raw, currency)
+                text = value if isinstance(value, str) else "; ".join(value)
+                lines.append((humanise(key), paragraphs(text) if key in _PART_TEXT else text))
+        views.append(PartView(heading, lines))
+    return views
+
+
+def field_view(name: str, value: Any, currency: str = "") -> FieldView:
+    """One field of an asset as the formats show it; a list of structured parts becomes its blocks."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        parts = part_views(name, value, currency)
+        label = "Emails" if parts[0].heading.startswith("Email ") else "FAQ" if name == "faq" else humanise(name)
+        return FieldView(label, [], parts)
+    return FieldView(humanise(name), _value(name, value, currency))
+
+
 def format_score(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
 def _money(value: float) -> str:
     return f"${value:.4f}"
-
-
-def _as_float(value: Any) -> float | None:
-    """Any value is tried: float() raising is the test."""
-    try:
-        return None if value is None or isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _label(entry: KitEntry) -> str:
@@ -179,7 +218,7 @@ def _asset_view(entry: KitEntry, currency: str) -> AssetView:
     if entry.draft is None:
         return AssetView(key=entry.key, stage=entry.stage, label=label, error=entry.error or "no draft was returned")
     fields = [
-        FieldView(humanise(name), _value(name, value, currency))
+        field_view(name, value, currency)
         for name, value in entry.draft.asset.items()
         if value is not None and value != "" and value != []
     ]
@@ -246,44 +285,22 @@ def kit_view(report: KitReport) -> KitView:
             )
         )
     steps = sorted(report.overview, key=lambda s: order.index(s.stage))
-    overview = [
-        (
-            step.stage_name or step.stage,
-            step.prospect_sees,
-            step.offer,
-            step.next_step,
-            format_score(step.score) + (f" ({step.verdict})" if step.verdict else ""),
-        )
-        for step in steps
-    ]
+    overview = [(step.stage_name or step.stage, step.prospect_sees, step.offer, step.next_step,
+                 format_score(step.score) + (f" ({step.verdict})" if step.verdict else ""))
+                for step in steps]  # fmt: skip
     costs = []
     for entry, view in zip(report.entries, assets, strict=True):
         name = stages[entry.stage].name if entry.stage in stages else entry.stage
+        seconds = f"{_seconds(entry):.1f}"
         if entry.draft is None:
-            costs.append((view.label, name, "-", "-", "-", f"{_seconds(entry):.1f}"))
+            costs.append((view.label, name, "-", "-", "-", seconds))
             continue
-        usage = entry.draft.meta.usage
-        costs.append(
-            (
-                view.label + (" (cached)" if entry.cached else ""),
-                name,
-                f"{usage.input_tokens:,}",
-                f"{usage.output_tokens:,}",
-                _money(entry.draft.meta.cost_usd),
-                f"{_seconds(entry):.1f}",
-            )
-        )
+        usage, label = entry.draft.meta.usage, view.label + (" (cached)" if entry.cached else "")
+        tokens = (f"{usage.input_tokens:,}", f"{usage.output_tokens:,}")
+        costs.append((label, name, *tokens, _money(entry.draft.meta.cost_usd), seconds))
     journey_rows = report.journey.rows if report.journey else []
-    journey = [
-        (
-            row.stage_name,
-            row.asset,
-            row.verdict or "-",
-            ("" if row.leads_on is not False else "no: ") + row.hands_to,
-            "; ".join(row.breaks) or "none",
-        )
-        for row in journey_rows
-    ]
+    journey = [(row.stage_name, row.asset, row.verdict or "-", ("no: " if row.leads_on is False else "") + row.hands_to,
+                "; ".join(row.breaks) or "none") for row in journey_rows]  # fmt: skip
     breaks = sum(len(row.breaks) for row in journey_rows)
     leading = sum(1 for row in journey_rows if row.leads_on)
     journey_note = (

@@ -12,6 +12,7 @@ from generator.export.view import (
     JOURNEY_HEADER,
     OVERVIEW_HEADER,
     STAGE_COLOURS,
+    PartView,
     asset_verdict,
     kit_view,
     xml_safe,
@@ -33,6 +34,20 @@ def _docx_table(
         for cell, text in zip(cells, row, strict=True):
             cell.text = ""
             cell.paragraphs[0].add_run(xml_safe(text)).bold = bold_last and i == len(rows) - 1
+
+
+def _docx_parts(document: Any, parts: list[PartView]) -> None:
+    """Each part (an email, a question) under a heading of its own: labelled lines, its text a paragraph each."""
+    for part in parts:
+        document.add_heading(xml_safe(part.heading), level=3)
+        for name, value in part.lines:
+            if isinstance(value, list):
+                for paragraph in value:
+                    document.add_paragraph(xml_safe(paragraph))
+                continue
+            p = document.add_paragraph()
+            p.add_run(xml_safe(f"{name}: ")).bold = True
+            p.add_run(xml_safe(value))
 
 
 def _build_docx(report: KitReport) -> Any:
@@ -73,7 +88,9 @@ def _build_docx(report: KitReport) -> Any:
             for f in asset.fields:
                 p = document.add_paragraph()
                 p.add_run(xml_safe(f"{f.name}:")).bold = True
-                if isinstance(f.value, list):
+                if f.parts:
+                    _docx_parts(document, f.parts)
+                elif isinstance(f.value, list):
                     for item in f.value:
                         document.add_paragraph(xml_safe(item), style="List Bullet")
                 else:
