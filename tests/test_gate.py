@@ -37,7 +37,14 @@ def test_copy_an_editor_would_keep_passes_every_check(coffee: BusinessProfile) -
     for asset_type, fields in (("social_post", POST), ("entry_offer", ENTRY)):
         result = _check(coffee, asset_type, fields)
         assert result.passed, _failed(result)
-        assert {c.id for c in result.checks} == {"on_business", "no_debris", "facts", "field_sense", "language"}
+        assert {c.id for c in result.checks} == {
+            "on_business",
+            "no_debris",
+            "facts",
+            "field_sense",
+            "language",
+            "written_in",
+        }
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from generator.settings import PROJECT_ROOT
 
 FLOORS: list[list[str]] = [
     # foundations
-    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "language", "profile", "asset_base",
+    ["settings", "errors", "files", "fencing", "tokens", "validation", "stages", "language", "language_detect",
+     "profile", "asset_base",
      "asset_sequences", "asset_channels", "asset_pages", "assets", "drafts",
      "facts", "rules", "charts", "evaluation.results", "voice_traits", "voice_words", "voice", "voice_profile"],
     # models and retrieval
@@ -22,7 +23,7 @@ FLOORS: list[list[str]] = [
     ["evaluation.gate", "evaluation.gate_facts", "evaluation.gate_text", "evaluation.criteria", "evaluation.signals",
      "evaluation.rule_scorers", "evaluation.stage_fit", "evaluation.quality_model", "evaluation.judge",
      "evaluation.scoring", "evaluation.items", "evaluation.calibration", "evaluation.retrieval",
-     "evaluation.suite_file", "evaluation.suite_assertions", "evaluation.voice_sets"],
+     "evaluation.suite_file", "evaluation.suite_assertions", "evaluation.voice_sets", "evaluation.readability"],
     # drafting
     ["chains", "revision", "improve", "evaluation.suite", "evaluation.report", "audit", "audit_html"],
     # kits

@@ -12,37 +12,46 @@ from collections import Counter
 from functools import cache
 from typing import Any
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from generator.assets import ASSET_TYPES, Asset
+from generator.evaluation.signals import LanguageLexicon, load_lexicon
+from generator.settings import load_settings
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
-_SUFFIXES = ("ings", "ing", "ers", "er", "ed", "es", "s", "ly")
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019-])*")
 _JOINERS = {"or", "and", "the", "a", "an", "of", "to", "for"}
 SENTENCE_FIELD_MIN_LENGTH = 150  # schema maxLength from which a field is prose, not a label or a keyword
 
 
-def stem(word: str) -> str:
-    """A crude English stem, enough to match 'roasted' with 'roasting' and 'runners' with 'runner'."""
+@cache
+def english() -> LanguageLexicon:
+    """The default language's words (eval/signals.yaml), for a text whose language is not given."""
+    return load_lexicon(load_settings().eval_dir)
+
+
+def stem(word: str, lexicon: LanguageLexicon | None = None) -> str:
+    """A crude stem from the language's endings, enough to match 'roasted' with 'roasting' and 'runners' with
+    'runner' (or 'panes' with 'pan')."""
     word = word.lower().strip("'\u2019-")
-    for suffix in _SUFFIXES:
+    for suffix in (lexicon or english()).stem_suffixes:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
 
 
-def content_stems(text: str, generic: set[str] | frozenset[str] = frozenset()) -> set[str]:
+def content_stems(
+    text: str, generic: set[str] | frozenset[str] = frozenset(), lexicon: LanguageLexicon | None = None
+) -> set[str]:
     """The stems of a text's meaningful words (no stop words, none of ``generic``): what it is about."""
+    lexicon = lexicon or english()
     return {
         s
         for w in _WORD.findall(text)
-        if len(w) > 2 and w.lower() not in ENGLISH_STOP_WORDS and (s := stem(w)) not in generic
+        if len(w) > 2 and w.lower() not in lexicon.stop_words and (s := stem(w, lexicon)) not in generic
     }
 
 
-def word_stems(text: str) -> set[str]:
+def word_stems(text: str, lexicon: LanguageLexicon | None = None) -> set[str]:
     """The stems of every word, stop words included: a short name may be nothing but stop words."""
-    return {stem(w) for w in _WORD.findall(text)}
+    return {stem(w, lexicon) for w in _WORD.findall(text)}
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -150,8 +159,9 @@ def field_name_written(value: str) -> str | None:
     return next((token for token in re.findall(r"[A-Za-z]{6,}", value) if token.lower() in compound), None)
 
 
-def not_language(value: str, *, prose: bool) -> str | None:
-    """Why a field is not language, or None: no words, a repeated phrase, or (in prose) no sentence."""
+def not_language(value: str, *, prose: bool, lexicon: LanguageLexicon | None = None) -> str | None:
+    """Why a field is not language, or None: no words, a repeated phrase, or (in prose) no sentence (too few of the
+    language's function words)."""
     words = _WORD.findall(value)
     if not re.search(r"[^\W\d_]\w|\w[^\W\d_]", value):
         return "has no words"
@@ -165,6 +175,6 @@ def not_language(value: str, *, prose: bool) -> str | None:
     if prose:
         if len(lowered) < 3:
             return "is not a sentence"
-        if len(lowered) >= 10 and sum(w in ENGLISH_STOP_WORDS for w in lowered) < 0.1 * len(lowered):
+        if len(lowered) >= 10 and sum(w in (lexicon or english()).stop_words for w in lowered) < 0.1 * len(lowered):
             return "is a string of words, not sentences"
     return None

@@ -3,7 +3,6 @@ or None when it does not apply (no profile to check words against, no channel fo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,23 +12,13 @@ from generator.asset_sequences import EmailSequence, ReviewSequence
 from generator.assets import Asset, SocialPost, channel_limits
 from generator.drafts import Draft
 from generator.evaluation.gate_text import content_stems
-from generator.evaluation.signals import Signals, measure
+from generator.evaluation.readability import reading_grade
+from generator.evaluation.signals import LanguageLexicon, Signals, load_lexicon, measure
+from generator.language import DEFAULT_LANGUAGE
 from generator.profile import BusinessProfile
 from generator.rules import avoided_words, banned_claims, contains_phrase, ladder_problems
 from generator.settings import load_settings
 from generator.voice import voice_match
-from generator.voice_traits import reading_grade
-
-_PURCHASE = re.compile(
-    r"\b(buy now|order now|add to cart|checkout|check out now|purchase|shop now|% off|discount|sale ends|"
-    r"limited[- ]time offer|use code|pre-?order|book now and save|only \$)\b|[$£€]\s?\d",
-    re.I,
-)
-_INCENTIVE = re.compile(
-    r"\b(reward|credit|discount|% off|off your|free|bonus|gift|commission|cash|voucher|points|perk|prize|"
-    r"donat\w+|give \S+ get|you both get|each get|earn)\b|[$£€]\s?\d",
-    re.I,
-)
 
 
 class Subject(BaseModel):
@@ -41,6 +30,7 @@ class Subject(BaseModel):
     profile: BusinessProfile | None = None
     asset: Asset | None = None
     signals: Signals | None = None  # measured once by the Evaluator; measured on demand if absent
+    language: str | None = None  # what the text must be written in (default: the profile's, else English)
 
     @classmethod
     def of_draft(cls, draft: Draft, profile: BusinessProfile | None = None) -> Subject:
@@ -48,9 +38,17 @@ class Subject(BaseModel):
         asset = draft.typed()
         return cls(stage=draft.stage, text=asset.as_text(), business=draft.business, profile=profile, asset=asset)
 
+    @property
+    def language_tag(self) -> str:
+        return self.language or (self.profile.language if self.profile else DEFAULT_LANGUAGE)
+
+    def lexicon(self) -> LanguageLexicon:
+        """The phrase lists of the text's language (English's where it has none: such rules are not judged)."""
+        return load_lexicon(load_settings().eval_dir, self.language_tag)
+
     def measured(self) -> Signals:
         if self.signals is None:
-            self.signals = measure(self.text, load_settings().eval_dir)
+            self.signals = measure(self.text, load_settings().eval_dir, self.language_tag)
         return self.signals
 
 
@@ -128,9 +126,9 @@ def rewards_both_sides(s: Subject, _: dict[str, Any]) -> RuleResult:
 
 
 def no_purchase_ask(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = _PURCHASE.search(s.text)
+    found = s.lexicon().found("purchase", s.text)
     if found:
-        return RuleResult(score=0.0, reason=f"asks for a purchase ('{found.group(0)}') too early")
+        return RuleResult(score=0.0, reason=f"asks for a purchase ('{found[0]}') too early")
     return RuleResult(score=1.0, reason="no purchase ask")
 
 
@@ -171,9 +169,6 @@ def channel_length(s: Subject, _: dict[str, Any]) -> RuleResult | None:
     return RuleResult(score=0.0 if problems else 1.0, reason="; ".join(problems[:2]) or summary)
 
 
-_AFTER_A_RESULT = re.compile(r"\b(?:after|once|when|win|won|result|finish\w*|complet\w*|first|achiev\w*)\b", re.I)
-
-
 def sequence_timing(s: Subject, _: dict[str, Any]) -> RuleResult | None:
     """A sequence paced like one: each email on its own day and with its own subject; a review ask waits for the
     customer's first win."""
@@ -186,8 +181,9 @@ def sequence_timing(s: Subject, _: dict[str, Any]) -> RuleResult | None:
     if len({m.subject.lower() for m in messages}) < len(messages):
         problems.append("two emails share a subject line")
     if isinstance(s.asset, ReviewSequence):
-        first = messages[0].trigger
-        if not (content_stems(first) & content_stems(s.asset.first_win) or _AFTER_A_RESULT.search(first)):
+        first, lexicon = messages[0].trigger, s.lexicon()
+        timed = content_stems(first, lexicon=lexicon) & content_stems(s.asset.first_win, lexicon=lexicon)
+        if not (timed or lexicon.found("after_a_result", first)):
             problems.append(f"the first ask ('{first}') is not timed to the first win")
     days = ", ".join(f"day {m.send_day}" for m in messages)
     reason = "; ".join(problems) if problems else f"{len(messages)} emails: {days}"
@@ -202,7 +198,7 @@ def price_ladder(s: Subject, _: dict[str, Any]) -> RuleResult | None:
 
 
 def readability(s: Subject, params: dict[str, Any]) -> RuleResult:
-    grade, limit = reading_grade(s.text), float(params.get("max_grade", 10))
+    grade, limit = reading_grade(s.text, s.lexicon().readability), float(params.get("max_grade", 10))
     score = 1.0 if grade <= limit else max(0.0, 1 - (grade - limit) / 6)
     return RuleResult(score=round(score, 3), reason=f"reading grade {grade:.1f} (target {limit:g} or lower)")
 
@@ -213,10 +209,9 @@ def min_words(s: Subject, params: dict[str, Any]) -> RuleResult:
 
 
 def mentions_incentive(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = _INCENTIVE.search(s.text)
-    return RuleResult(
-        score=1.0 if found else 0.0, reason=f"incentive: '{found.group(0)}'" if found else "no explicit incentive"
-    )
+    found = s.lexicon().found("incentive", s.text)
+    reason = f"incentive: '{found[0]}'" if found else "no explicit incentive"
+    return RuleResult(score=1.0 if found else 0.0, reason=reason)
 
 
 def direct_link(s: Subject, _: dict[str, Any]) -> RuleResult:
@@ -253,6 +248,12 @@ def brand_voice(s: Subject, _: dict[str, Any]) -> RuleResult | None:
     match = voice_match(copy_text(s), s.profile.voice)
     return RuleResult(score=match.score, reason=match.reason())
 
+
+# Rules that read the text's words through its language's phrase lists: not judged in a language without them.
+LEXICAL_RULES = frozenset({
+    "has_cta", "no_purchase_ask", "plain_language", "no_pressure", "reader_first", "concrete", "quick_to_consume",
+    "risk_reducer", "rewards_both_sides", "mentions_incentive", "direct_link", "after_the_experience", "readability",
+})  # fmt: skip
 
 RULES: dict[str, Callable[[Subject, dict[str, Any]], RuleResult | None]] = {
     "has_cta": has_cta,

@@ -19,14 +19,16 @@ from generator.evaluation.gate import gate_for
 from generator.evaluation.judge import Judge
 from generator.evaluation.quality_model import Judged, QualityScorer
 from generator.evaluation.results import AssetScore, CriterionScore, StageFit
-from generator.evaluation.rule_scorers import RULES, RuleResult, Subject, copy_text
-from generator.evaluation.signals import measure
+from generator.evaluation.rule_scorers import LEXICAL_RULES, RULES, RuleResult, Subject, copy_text
+from generator.evaluation.signals import MODEL_CRITERIA, base_language, has_lexicon, measure
 from generator.evaluation.stage_fit import StageClassifier
+from generator.language import DEFAULT_LANGUAGE, language_name
 from generator.settings import Settings
 from generator.voice import voice_match
 from generator.voice_traits import LearnedVoice
 
 EXEMPLAR_CACHE = 256  # voices whose exemplars' embeddings are kept
+MODEL_RULES = frozenset(MODEL_CRITERIA)  # learned from English texts: judged where a language file says so
 OFF_BRIEF_FACTOR = 0.1  # a draft that fails the gate keeps a tenth of its rubric score: near 0, still ordered
 
 
@@ -81,6 +83,9 @@ class Evaluator:
         vector: np.ndarray | None = None,
     ) -> RuleResult | str:
         """A result, or why there is none."""
+        unread = self._not_read(criterion, subject)
+        if unread:
+            return unread
         if criterion.scorer == "judge":
             if self.judge is None:
                 return "judge off"
@@ -96,6 +101,21 @@ class Evaluator:
             voice = subject.profile.voice if subject.profile else None
             return self._voice(voice, subject, vector) if voice else "no learned voice"
         return RULES[str(criterion.rule)](subject, criterion.params) or "does not apply"
+
+    def _not_read(self, criterion: Criterion, subject: Subject) -> str | None:
+        """Why a criterion can't be judged in the subject's language, or None: rules need the language's phrase lists,
+        the learned scorers (stage fit, quality) a measured fit for the language."""
+        language = subject.language_tag
+        if base_language(language) == DEFAULT_LANGUAGE or criterion.scorer == "judge":
+            return None
+        name = language_name(language)
+        if not has_lexicon(self.settings.eval_dir, language):
+            if criterion.rule in LEXICAL_RULES | MODEL_RULES:
+                return f"not judged in {name}: no phrase lists (eval/signals.{base_language(language)}.yaml)"
+            return None
+        if criterion.rule in MODEL_RULES and criterion.rule not in subject.lexicon().models:
+            return f"not judged in {name}: the {criterion.rule.replace('_', ' ')} is trained on English"
+        return None
 
     def _one(
         self,
@@ -129,7 +149,13 @@ class Evaluator:
         total = sum(c.weight for c in applied)
         value = sum(c.weight * (c.score or 0.0) for c in applied) / total if total else 0.0
         required_ok = all((c.score or 0.0) >= c.pass_at for c in applied if c.required)
-        gate = self.gate.check(subject.text, asset=subject.asset, profile=subject.profile, business=subject.business)
+        gate = self.gate.check(
+            subject.text,
+            asset=subject.asset,
+            profile=subject.profile,
+            business=subject.business,
+            language=subject.language_tag,
+        )
         if not gate.passed:
             value *= OFF_BRIEF_FACTOR
         return AssetScore(
@@ -148,7 +174,8 @@ class Evaluator:
         """Batch: texts embedded once, one classifier call; ``on_scored`` follows progress."""
         texts = [s.text for s in subjects]
         subjects = [
-            s.model_copy(update={"signals": s.signals or measure(s.text, self.settings.eval_dir)}) for s in subjects
+            s.model_copy(update={"signals": s.signals or measure(s.text, self.settings.eval_dir, s.language_tag)})
+            for s in subjects
         ]
         vectors = self.quality.embed(texts) if self.quality and texts else None
         fits: list[StageFit | None] = [None] * len(subjects)

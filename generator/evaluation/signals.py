@@ -1,8 +1,9 @@
 """Copy signals: cheap, explainable measurements of a marketing text (calls to action, hype, vague
 corporate phrasing, pressure, effort, risk reducers, who the copy is about).
 
-The phrase lists live in ``eval/signals.yaml`` so marketers can tune them; the craft rules and the
-offline quality model both read the same ``Signals``.
+The phrase lists live in ``eval/signals.yaml`` (English) and ``eval/signals.<language>.yaml`` (another language)
+so marketers can tune them; the craft rules and the offline quality model both read the same ``Signals``. A
+language without its file is read with none: the rules that need the lists are "not judged" there.
 """
 
 from __future__ import annotations
@@ -11,26 +12,25 @@ import math
 import re
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.errors import DocumentError
+from generator.language import DEFAULT_LANGUAGE
 
-SIGNALS_FILE = "signals.yaml"
-_NUMBER = re.compile(
-    r"[$£€]?\d+(?:[.,:]\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-    r"twenty|thirty|forty|fifty|hundred|half|first|second|third)\b",
-    re.I,
-)
-_YOU = re.compile(r"\b(?:you|your|yours|you'll|you're|you've|you'd)\b", re.I)
-_WE = re.compile(r"\b(?:we|our|ours|us|we're|we've|we'll)\b", re.I)
+SIGNALS_FILE = "signals.yaml"  # English; another language's lists live in signals.<language>.yaml
+_DIGITS = re.compile(r"[$£€]?\d+(?:[.,:]\d+)?%?")
 _CAPS = re.compile(r"\b[A-Z]{4,}\b")
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
+Readability = Literal["flesch_kincaid", "fernandez_huerta"]
+ModelCriterion = Literal["stage_fit", "quality_model"]
+MODEL_CRITERIA: tuple[ModelCriterion, ...] = ("stage_fit", "quality_model")
 
 
 class Lexicon(BaseModel):
-    """The phrase lists of eval/signals.yaml, compiled once."""
+    """One language's phrase lists (eval/signals.yaml for English, eval/signals.<language>.yaml for others)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -44,24 +44,93 @@ class Lexicon(BaseModel):
     friend_side: list[str] = Field(default_factory=list)
     link: list[str] = Field(default_factory=list)
     too_early: list[str] = Field(default_factory=list)
+    number_words: list[str] = Field(default_factory=list)
+    you: list[str] = Field(default_factory=list)
+    we: list[str] = Field(default_factory=list)
+    purchase: list[str] = Field(default_factory=list)
+    incentive: list[str] = Field(default_factory=list)
+    after_a_result: list[str] = Field(default_factory=list)
+    stop_words: list[str] = Field(min_length=1)
+    stem_suffixes: list[str] = Field(default_factory=list)
+    readability: Readability = "flesch_kincaid"
+    models: list[ModelCriterion] = Field(
+        default_factory=lambda: list(MODEL_CRITERIA),
+        description="The learned scorers measured to work in this language (trained on English texts)",
+    )
 
     def pattern(self, name: str) -> re.Pattern[str] | None:
+        """Whole words or phrases; a phrase next to an apostrophe is part of a contraction ("don't get"), except in
+        the lists read as plain words (a quoted 'First' is still a number word, "we'd" still says "we")."""
         phrases: list[str] = getattr(self, name)
         if not phrases:
             return None
-        return re.compile(r"(?<![\w'])(?:" + "|".join(f"(?:{p})" for p in phrases) + r")(?![\w'])", re.I)
+        edge = r"\w" if name in WORD_EDGE_LISTS else r"[\w']"
+        return re.compile(rf"(?<!{edge})(?:" + "|".join(f"(?:{p})" for p in phrases) + rf")(?!{edge})", re.I)
+
+
+WORD_EDGE_LISTS = frozenset({"number_words", "you", "we", "purchase", "incentive", "after_a_result"})
+PHRASE_LISTS = tuple(name for name, field in Lexicon.model_fields.items() if field.annotation == list[str])
+
+
+class LanguageLexicon(BaseModel):
+    """A lexicon compiled for use: its language, its patterns, and the words that tell what a text is about."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    language: str
+    patterns: dict[str, re.Pattern[str] | None]
+    stop_words: frozenset[str]
+    stem_suffixes: tuple[str, ...]
+    readability: Readability
+    models: frozenset[str]
+
+    def found(self, name: str, text: str) -> list[str]:
+        pattern = self.patterns[name]
+        return [m.group(0) for m in pattern.finditer(text)] if pattern else []
+
+
+def base_language(tag: str) -> str:
+    """'es-MX' -> 'es': the lists are per language, not per region."""
+    return tag.split("-")[0].lower()
+
+
+def lexicon_file(eval_dir: Path, language: str = DEFAULT_LANGUAGE) -> Path:
+    base = base_language(language)
+    return eval_dir / (SIGNALS_FILE if base == DEFAULT_LANGUAGE else f"signals.{base}.yaml")
+
+
+def has_lexicon(eval_dir: Path, language: str) -> bool:
+    """Whether the eval can read copy in ``language`` (its phrase lists exist); English always can."""
+    return base_language(language) == DEFAULT_LANGUAGE or lexicon_file(eval_dir, language).exists()
 
 
 @cache
-def load_lexicon(eval_dir: Path) -> dict[str, re.Pattern[str] | None]:
-    path = eval_dir / SIGNALS_FILE
+def _load(path: Path, language: str) -> LanguageLexicon:
     try:
         lexicon = Lexicon.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        return {name: lexicon.pattern(name) for name in Lexicon.model_fields}
+        return LanguageLexicon(
+            language=language,
+            patterns={name: lexicon.pattern(name) for name in PHRASE_LISTS if name not in _PLAIN_LISTS},
+            stop_words=frozenset(w.lower() for w in lexicon.stop_words),
+            stem_suffixes=tuple(lexicon.stem_suffixes),
+            readability=lexicon.readability,
+            models=frozenset(lexicon.models),
+        )
     except FileNotFoundError:
         raise DocumentError(f"{path} is missing: the eval's phrase lists live there.") from None
     except (yaml.YAMLError, ValidationError, re.error) as exc:
         raise DocumentError(f"{path} is not a valid signals file: {exc}") from None
+
+
+_PLAIN_LISTS = {"stop_words", "stem_suffixes", "models"}  # words, not patterns
+
+
+def load_lexicon(eval_dir: Path, language: str = DEFAULT_LANGUAGE) -> LanguageLexicon:
+    """The language's lists, or English's where the language has none (``.language`` says which was read)."""
+    if not has_lexicon(eval_dir, language):
+        language = DEFAULT_LANGUAGE
+    base = base_language(language)
+    return _load(lexicon_file(eval_dir, base), base)
 
 
 class Signals(BaseModel):
@@ -124,29 +193,21 @@ FEATURE_NAMES = [
 ]  # fmt: skip
 
 
-def _found(pattern: re.Pattern[str] | None, text: str) -> list[str]:
-    return [m.group(0) for m in pattern.finditer(text)] if pattern else []
-
-
-def measure(text: str, eval_dir: Path) -> Signals:
-    lexicon = load_lexicon(eval_dir)
+def measure(text: str, eval_dir: Path, language: str = DEFAULT_LANGUAGE) -> Signals:
+    lexicon = load_lexicon(eval_dir, language)
+    found = {name: lexicon.found(name, text) for name in _SIGNAL_LISTS}
     return Signals(
         words=len(text.split()),
-        cta=_found(lexicon["cta"], text),
-        hype=_found(lexicon["hype"], text),
-        generic=_found(lexicon["generic"], text),
-        pressure=_found(lexicon["pressure"], text),
-        quick=_found(lexicon["quick"], text),
-        long=_found(lexicon["long"], text),
-        risk_reducers=_found(lexicon["risk_reducers"], text),
-        friend_side=_found(lexicon["friend_side"], text),
-        link=_found(lexicon["link"], text),
-        too_early=_found(lexicon["too_early"], text),
-        numbers=len(_NUMBER.findall(text)),
-        you=len(_YOU.findall(text)),
-        we=len(_WE.findall(text)),
+        **found,
+        numbers=len(_DIGITS.findall(text)) + len(lexicon.found("number_words", text)),
+        you=len(lexicon.found("you", text)),
+        we=len(lexicon.found("we", text)),
         exclamations=text.count("!"),
         shouting=len(_CAPS.findall(text)),
         questions=text.count("?"),
         sentences=max(1, len(_SENTENCE_END.findall(text))),
     )
+
+
+_SIGNAL_LISTS = ("cta", "hype", "generic", "pressure", "quick", "long", "risk_reducers", "friend_side", "link",
+                 "too_early")  # fmt: skip
