@@ -19,10 +19,10 @@ from generator.assets import ASSET_TYPES
 from generator.errors import CVJError
 from generator.export import FORMATS, parse_formats
 from generator.kit_models import KitTotals
-from generator.kit_plan import KitItem, extra_asset_types, plan_kit
+from generator.kit_plan import KitItem, extra_types_in_kit, plan_kit
 from generator.profile import BusinessProfile
 from generator.server_lease import process_info, same_process
-from generator.stages import STAGE_IDS, get_stage, parse_stage_id
+from generator.stages import STAGE_IDS, parse_stage_id
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 AssetState = Literal["pending", "done", "failed", "cancelled"]
@@ -84,17 +84,9 @@ class KitJobRequest(BaseModel):
         if not value:
             return None
         try:
-            wanted = extra_asset_types(value)
+            wanted = extra_types_in_kit(value, info.data.get("stages") or list(STAGE_IDS))
         except CVJError as exc:
             raise ValueError(exc.message) from None
-        stages = info.data.get("stages") or list(STAGE_IDS)
-        outside = [t for t in wanted if ASSET_TYPES[t].stage not in stages]
-        if outside:
-            serves = "; ".join(f"{t} serves {get_stage(ASSET_TYPES[t].stage).name}" for t in outside)
-            kit = ", ".join(stages)
-            raise ValueError(
-                f"{serves}: not a stage of this kit (stages: {kit}). Add the stage, or leave the type out."
-            )
         return wanted
 
     @field_validator("formats")

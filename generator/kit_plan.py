@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from generator.assets import ASSET_TYPES, resolve_asset_type
 from generator.errors import UnknownStageError
-from generator.stages import STAGE_IDS, StageId, parse_stage_id
+from generator.stages import STAGE_IDS, StageId, get_stage, parse_stage_id
 
 BUILDS_ON: dict[str, tuple[str, ...]] = {
     "entry_offer": ("lead_magnet",),
@@ -53,12 +53,26 @@ def extra_asset_types(names: list[str] | str | None) -> list[str]:
     return wanted
 
 
+def extra_types_in_kit(names: list[str] | str | None, stages: list[str]) -> list[str]:
+    """``extra_asset_types``, each serving one of the kit's ``stages``: a type for a stage left out is refused
+    (it would be drafted without the asset it builds on, or not at all)."""
+    wanted = extra_asset_types(names)
+    outside = [t for t in wanted if ASSET_TYPES[t].stage not in stages]
+    if outside:
+        serves = "; ".join(f"{t} serves {get_stage(ASSET_TYPES[t].stage).name}" for t in outside)
+        raise UnknownStageError(
+            f"{serves}: not a stage of this kit (stages: {', '.join(stages)}). Add the stage, or leave the type out.",
+            details={"asset_types": outside, "stages": stages},
+        )
+    return wanted
+
+
 def plan_kit(stages: list[str] | None = None, variants: int = 1, extra_types: list[str] | None = None) -> list[KitItem]:
     """One item per stage (its default asset type, then each of ``extra_types`` that serves it) and variant, with
     dependency edges."""
     stage_ids = [parse_stage_id(s) for s in stages] if stages else list(STAGE_IDS)
     chosen = [resolve_asset_type(s).asset_type for s in stage_ids]
-    chosen += [t for t in extra_asset_types(extra_types) if t not in chosen]
+    chosen += [t for t in extra_types_in_kit(extra_types, list(stage_ids)) if t not in chosen]
     items = []
     for stage_id in STAGE_IDS:
         for asset_type in (t for t in chosen if ASSET_TYPES[t].stage == stage_id):

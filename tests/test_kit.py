@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from generator.cli import app
+from generator.errors import UnknownStageError
 from generator.kit import KitOptions, critical_path, plan_kit, run_kit
 from generator.profile import BusinessProfile
 from generator.settings import Settings
@@ -23,6 +26,14 @@ def test_plan_drops_edges_to_stages_left_out_and_numbers_variants() -> None:
     assert [i.key for i in plan] == ["aware.social_post.v1", "aware.social_post.v2", "convert.entry_offer.v1",
                                      "convert.entry_offer.v2"]  # fmt: skip
     assert all(not i.depends_on for i in plan)
+
+
+def test_an_extra_type_for_a_stage_left_out_is_refused_by_every_front_door() -> None:
+    with pytest.raises(UnknownStageError, match="sms_message serves Convert: not a stage of this kit"):
+        plan_kit(["aware"], extra_types=["sms_message"])
+    result = CliRunner().invoke(app, ["kit", "-p", "examples/harbor-lane-coffee.yaml", "--stages", "aware",
+                                      "--add-types", "sms_message"])  # fmt: skip
+    assert result.exit_code == 2 and "not a stage of this kit" in result.output
 
 
 def test_kit_runs_the_graph_concurrently_and_writes_each_asset(
