@@ -620,7 +620,7 @@ def test_html_report_is_self_contained_and_escaped(report: SuiteReport) -> None:
     assert page.count('<article class="case') == 4
     assert ">PASS<" in page and ">FAIL<" in page and ">SKIP<" in page
     assert "Does not ask for a sale" in page  # the rubric criteria table
-    assert "asks for a purchase (&#x27;% off&#x27;) too early" in page  # an escaped reason
+    assert "asks for a purchase (&#x27;20% off&#x27;) too early" in page  # an escaped reason
     s = report.summary
     assert (s.passed, s.failed, s.skipped, s.pass_rate) == (1, 2, 1, 0.3333)
     assert '<span class="num">33%</span><span class="lbl">pass rate</span>' in page

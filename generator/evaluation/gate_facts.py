@@ -13,6 +13,7 @@ import re
 from generator.asset_pages import OrderBump
 from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram
 from generator.evaluation.gate_text import content_stems, short, word_stems
+from generator.language import DEFAULT_LANGUAGE, comma_number, decimal_comma
 from generator.profile import BusinessProfile
 from generator.rules import money_amounts
 
@@ -36,33 +37,43 @@ def offer_names(profile: BusinessProfile) -> list[str]:
 
 
 def price_problems(text: str, asset: Asset | None, profile: BusinessProfile, brief: str) -> list[str]:
-    """Every amount of money must be a profile price or plain arithmetic on them."""
-    known = {0.0} | {float(o.price) for o in profile.offers.rungs()} | set(money_amounts(brief))
+    """Every amount of money must be a profile price or plain arithmetic on them (read as the profile's language
+    writes money: 9,90 € is 9.9 in Spanish)."""
+    language = profile.language
+    known = {0.0} | {float(o.price) for o in profile.offers.rungs()} | set(money_amounts(brief, language))
     if isinstance(asset, ReferralProgram):  # rewards are the draft's proposal; the ladder rule sizes them
-        known |= set(money_amounts(f"{asset.sharer_reward} {asset.friend_reward}"))
+        known |= set(money_amounts(f"{asset.sharer_reward} {asset.friend_reward}", language))
     if isinstance(asset, OrderBump):  # its price is the draft's proposal too; the ladder rule sizes it
         known.add(float(asset.price))
-    strange = [a for a in money_amounts(text) if not derivable(a, known)]
+    strange = [a for a in money_amounts(text, language) if not derivable(a, known)]
     cur = profile.offers.currency
     return [f"the price {a:g} {cur} is not one of the profile's" for a in dict.fromkeys(strange)][:2]
 
 
-def claim_problems(text: str, brief: str, claims: dict[str, re.Pattern[str]]) -> list[str]:
+def claim_problems(
+    text: str, brief: str, claims: dict[str, re.Pattern[str]], language: str = DEFAULT_LANGUAGE
+) -> list[str]:
     """Percentages and ratings must be the profile's percentages and ratings; counts and years its numbers.
 
-    ``claims``: one pattern per kind of figure (eval/gate.yaml), group 1 being the number."""
-    numbers = {plain_number(n) for n in _NUMBER.findall(brief)}
+    ``claims``: one pattern per kind of figure (eval/gate.yaml), group 1 being the number; ``language``: the
+    profile's, which says how its numbers are written (4,8 and 1.500 in Spanish)."""
+    numbers = {plain_number(n, language) for n in _NUMBER.findall(brief)}
     problems = []
     for kind, pattern in claims.items():
-        known = {plain_number(m.group(1)) for m in pattern.finditer(brief)} if kind in _SAME_KIND else numbers
+        same = kind in _SAME_KIND
+        known = {plain_number(m.group(1), language) for m in pattern.finditer(brief)} if same else numbers
         for hit in pattern.finditer(text):
-            if plain_number(hit.group(1)) not in known:
+            if plain_number(hit.group(1), language) not in known:
                 problems.append(f"'{short(hit.group(0))}' is not in the profile's proof")
     return problems[:2]
 
 
-def plain_number(raw: str) -> str:
-    """'1,200' and '1200' and '4.9' compare as numbers written without separators."""
+def plain_number(raw: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """'1,200' and '1200' and '4.9' compare as numbers written without separators; in a decimal-comma language
+    (``generator.language.decimal_comma``) '1.200' is 1200 and '4,9' is 4.9."""
+    if decimal_comma(language):
+        value = comma_number(raw)
+        return raw.rstrip(".,") if value is None else f"{value:g}"
     cleaned = raw.rstrip(".,").replace(",", "")
     try:
         value = float(cleaned)

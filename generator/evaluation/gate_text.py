@@ -175,6 +175,9 @@ def not_language(value: str, *, prose: bool, lexicon: LanguageLexicon | None = N
     if prose:
         if len(lowered) < 3:
             return "is not a sentence"
-        if len(lowered) >= 10 and sum(w in (lexicon or english()).stop_words for w in lowered) < 0.1 * len(lowered):
+        lexicon = lexicon or english()
+        if len(lowered) >= 10 and sum(w in lexicon.stop_words for w in lowered) < lexicon.min_function_share * len(
+            lowered
+        ):
             return "is a string of words, not sentences"
     return None

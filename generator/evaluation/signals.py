@@ -53,6 +53,9 @@ class Lexicon(BaseModel):
     stop_words: list[str] = Field(min_length=1)
     stem_suffixes: list[str] = Field(default_factory=list)
     readability: Readability = "flesch_kincaid"
+    min_function_share: float = Field(
+        default=0.1, ge=0, le=1, description="Prose of 10+ words with fewer function words is a string of keywords"
+    )
     models: list[ModelCriterion] = Field(
         default_factory=lambda: list(MODEL_CRITERIA),
         description="The learned scorers measured to work in this language (trained on English texts)",
@@ -82,6 +85,7 @@ class LanguageLexicon(BaseModel):
     stop_words: frozenset[str]
     stem_suffixes: tuple[str, ...]
     readability: Readability
+    min_function_share: float
     models: frozenset[str]
 
     def found(self, name: str, text: str) -> list[str]:
@@ -114,6 +118,7 @@ def _load(path: Path, language: str) -> LanguageLexicon:
             stop_words=frozenset(w.lower() for w in lexicon.stop_words),
             stem_suffixes=tuple(lexicon.stem_suffixes),
             readability=lexicon.readability,
+            min_function_share=lexicon.min_function_share,
             models=frozenset(lexicon.models),
         )
     except FileNotFoundError:
