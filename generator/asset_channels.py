@@ -2,18 +2,57 @@
 
 Each is bound to one channel whose rules (lengths per field, an SMS's segments and opt-out line) live in
 ``knowledge/channels.yaml`` and are checked when the asset is validated, so a draft that breaks them is re-asked.
+A rule may read differently in another language (``sms_message@es``: the Spanish opt-out words and line).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from generator.asset_base import Asset, ChannelBound, Text, channel_rules, clamped, is_unicode_sms, with_limits
+from generator.asset_base import (
+    Asset,
+    ChannelBound,
+    ChannelRule,
+    Text,
+    channel_rules,
+    clamped,
+    is_unicode_sms,
+    with_limits,
+)
 
 _PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
                         "\u2026": "...", "\u00a0": " "})  # fmt: skip
+
+_MERGED = ("fields", "required", "fixed")  # what a language's rule adds to the channel's, key by key
+
+
+def language_rules(asset_type: str) -> dict[str, ChannelRule]:
+    """Language tag -> the rule of the channel an asset type is bound to, as it reads in that language: the
+    channel's rule ("": every language not listed) with what ``<asset type>@<language>`` in knowledge/channels.yaml
+    says instead (an SMS's opt-out words and line). Empty where no channel binds the type."""
+    rules = channel_rules()
+    base = rules.get(asset_type)
+    if base is None:
+        return {}
+    found = {"": base}
+    for key, variant in rules.items():
+        asset, _, language = key.partition("@")
+        if asset == asset_type and language:
+            said = {name: getattr(variant, name) for name in variant.model_fields_set - {"name", "asset_types"}}
+            update = {k: {**getattr(base, k), **v} if k in _MERGED else v for k, v in said.items()}
+            found[language.lower()] = base.model_copy(update=update)
+    return found
+
+
+def channel_rule_in(asset_type: str, language: str) -> ChannelRule | None:
+    """The channel's rule for an asset in a language (a BCP 47 tag: es-MX's, else es's, else the channel's own)."""
+    rules = language_rules(asset_type)
+    tag = language.replace("_", "-").lower()
+    return rules.get(tag) or rules.get(tag.split("-")[0]) or rules.get("")
+
 
 # The buttons each platform offers (the ad's call to action is one of them, not free text).
 MetaButton = Literal[
@@ -46,9 +85,21 @@ class SmsMessage(ChannelBound):
         written as their plain forms, which read the same on a phone."""
         return value.translate(_PLAIN) if isinstance(value, str) else value
 
+    def channel_rule(self) -> ChannelRule | None:
+        """The SMS rule of the language the opt-out line is in. The code fills the line in the profile's language
+        (``channel_rule_in``) but an asset does not know its profile: a line that says how to stop in one of the
+        languages of knowledge/channels.yaml keeps to that language's rule; one that says it in none is held to
+        the channel's own (and fails it, as before languages)."""
+        rules = list(language_rules(self.asset_type).values())
+        for rule in rules:
+            if all(re.search(rx, str(getattr(self, name, "") or ""), re.I) for name, rx in rule.required.items()):
+                return rule
+        return rules[0] if rules else None
+
     @classmethod
     def for_channel(cls, channel: str | None) -> type[Asset]:
-        """The message capped so that, with the fixed opt-out line, it fits the channel's longest plain SMS."""
+        """The message capped so that, with the fixed opt-out line, it fits the channel's longest plain SMS (the
+        channel's own line: another language's, if longer, may leave a message to re-ask when it is near the cap)."""
         rule = channel_rules().get(cls.asset_type)
         if rule is None or rule.max_chars is None:
             return cls

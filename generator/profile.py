@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from generator.errors import CVJError, ProfileError
-from generator.language import DEFAULT_LANGUAGE, normalise_tag
+from generator.language import DEFAULT_LANGUAGE, fold_accents, normalise_tag
 from generator.validation import no_control_characters, validate_mapping
 from generator.voice_traits import LearnedVoice
 
@@ -149,8 +149,8 @@ class BusinessProfile(_Strict):
 
     @property
     def slug(self) -> str:
-        """A stable id for file names and index metadata."""
-        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "business"
+        """A stable id for file names and index metadata: accents transliterated ('Panadería' -> 'panaderia')."""
+        return re.sub(r"[^a-z0-9]+", "-", fold_accents(self.name).lower()).strip("-") or "business"
 
     @property
     def key(self) -> str:
