@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from generator.asset_base import channel_rules
-from generator.asset_channels import SmsMessage
+from generator.asset_channels import SmsMessage, channel_rule_in
 from generator.asset_pages import EntryOfferPage, LeadMagnetPage, OrderBump
 from generator.asset_sequences import UpsellSequence, WelcomeSequence
 from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram
@@ -52,7 +52,7 @@ def offer_facts(asset_cls: type[Asset], profile: BusinessProfile) -> OfferFacts:
     """The fixed fields for this asset type and business (none for assets that present no profile offer), with
     those its channel's rules fix (an SMS's opt-out line, knowledge/channels.yaml)."""
     facts = _offer_facts(asset_cls, profile)
-    rule = channel_rules().get(getattr(asset_cls, "asset_type", ""))
+    rule = channel_rule_in(getattr(asset_cls, "asset_type", ""), profile.language)
     if rule and rule.fixed:
         facts.fixed = {**rule.fixed, **facts.fixed}
     return facts

@@ -100,7 +100,7 @@ def _price_breaks(asset: Asset, profile: BusinessProfile) -> list[str]:
     text = asset.as_text()
     for offer in profile.offers.rungs():
         for match in re.finditer(re.escape(offer.name), text, re.I):
-            nearby = money_amounts(text[match.end() : match.end() + 40])
+            nearby = money_amounts(text[match.end() : match.end() + 40], profile.language)
             if nearby and offer.price and all(abs(a - offer.price) > 0.005 for a in nearby):
                 problems.append(f"names {offer.name} at {nearby[0]:g} {cur}; the profile says {offer.price:g}")
     fixed: list[tuple[str, float]] = []

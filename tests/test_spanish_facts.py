@@ -135,11 +135,6 @@ def test_the_spanish_example_is_named_like_its_file(espiga: BusinessProfile) -> 
     assert espiga.slug == "panaderia-la-espiga"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generator/evaluation/items.py compares the item's business with its own _slug, which keeps the old "
-    "rule (Panadería -> panader-a): `cvj eval score --profile` refuses the business's own drafts",
-)
 def test_an_item_for_an_accented_business_is_scored_with_its_profile(espiga: BusinessProfile) -> None:
     item = {"stage": "aware", "text": "Pan de masa madre en Ruzafa.", "business": "Panadería La Espiga"}
     assert to_subject(item, number=1, profile=espiga).profile == espiga
@@ -194,10 +189,5 @@ def test_a_spanish_sms_says_how_to_stop_in_spanish(espiga: BusinessProfile) -> N
         SmsMessage.model_validate({"message": message, "opt_out": "Gracias por leernos"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generator/facts.py's offer_facts fills the channel's own fixed fields: it needs "
-    "channel_rule_in(asset_type, profile.language) for the Spanish line to reach a draft",
-)
 def test_a_spanish_profiles_sms_is_filled_with_the_spanish_line(espiga: BusinessProfile) -> None:
     assert offer_facts(SmsMessage, espiga).fixed["opt_out"] == SPANISH_OPT_OUT

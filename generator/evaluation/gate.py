@@ -270,7 +270,7 @@ class Gate:
         promise = lists.guarantee.search(text)
         if promise and not lists.guarantee.search(brief):
             problems.append(f"it promises '{promise.group(0)}', which the profile never offers")
-        problems += claim_problems(text, brief, lists.claims) + testimonial_problems(text, profile)
+        problems += claim_problems(text, brief, lists.claims, profile.language) + testimonial_problems(text, profile)
         reason = "; ".join(problems[:3]) if problems else "prices, offers and figures match the profile"
         return GateCheck(id="facts", name="No invented facts", passed=not problems, reason=reason)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,10 +66,6 @@ def read_items(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
 def to_subject(item: dict[str, Any], *, number: int, profile: BusinessProfile | None = None) -> Subject:
     """A scoring subject from a text item or a saved draft (item ``number`` is 1-based, for errors).
 
@@ -90,7 +85,11 @@ def to_subject(item: dict[str, Any], *, number: int, profile: BusinessProfile | 
         raise DocumentError(
             f"Item {number}: {where}: {message} (want {{stage, text, business?}} or a draft)."
         ) from None
-    if profile is not None and subject.business and _slug(subject.business) != profile.slug:
+    if (
+        profile is not None
+        and subject.business
+        and profile.model_copy(update={"name": subject.business}).slug != profile.slug
+    ):
         raise DocumentError(
             f"Item {number} is for '{subject.business}', not for '{profile.name}' (--profile); "
             "score it with its own profile."
