@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from generator.assets import ASSET_TYPES
+from generator.cli import app
 from generator.evaluation.gate import Gate
 from generator.evaluation.readability import reading_grade
 from generator.evaluation.rule_scorers import LEXICAL_RULES, Subject
-from generator.evaluation.scoring import Evaluator
+from generator.evaluation.scoring import Evaluator, language_note
 from generator.evaluation.signals import PHRASE_LISTS, Lexicon, has_lexicon, load_lexicon, measure
 from generator.language_detect import detect
 from generator.profile import BusinessProfile
@@ -159,3 +161,17 @@ def test_spanish_gate_catches_an_invented_guarantee(coffee: BusinessProfile) -> 
 def test_the_detector_is_shipped_in_the_package() -> None:
     found = detect("Casi siempre es el agua: si hierve, quema el café. Deja reposar el hervidor.", expected="es")
     assert found is not None and found.language == "es" and found.expected == found.probability
+
+
+def test_a_front_door_says_once_what_a_language_leaves_unjudged() -> None:
+    assert language_note(EVAL, "en") is None
+    assert language_note(EVAL, "es") == (
+        "Spanish is judged with eval/signals.es.yaml; not judged in Spanish: the quality model (trained on English)."
+    )
+    german = language_note(EVAL, "de")
+    assert german is not None and german.startswith("The eval has no phrase lists for German (eval/signals.de.yaml)")
+
+
+def test_calibration_per_language_needs_that_language_sets() -> None:
+    result = CliRunner().invoke(app, ["eval", "calibrate", "--language", "de"])
+    assert result.exit_code == 2 and "No labelled sets for German" in result.output

@@ -18,14 +18,14 @@ from generator.chains import draft_variants
 from generator.cli.common import CandidatesOpt, JsonOpt, JudgeOpt, ProfileOpt, app, err, friendly_errors, out
 from generator.drafts import Draft, DraftRequest, load_draft
 from generator.errors import ConfigError, CVJError
-from generator.evaluation.scoring import Evaluator
+from generator.evaluation.scoring import Evaluator, language_note
 from generator.export import ALL_FORMATS, export_kit
 from generator.files import write_json_atomic
 from generator.improve import best_version, draft_until, score_draft
 from generator.kit import KitOptions, plan_kit, run_kit
 from generator.kit_models import KitEntry, KitReport
 from generator.kit_plan import extra_asset_types
-from generator.profile import load_profile, load_profiles
+from generator.profile import BusinessProfile, load_profile, load_profiles
 from generator.render import draft_panel, kit_tables
 from generator.revision import revise as revise_draft
 from generator.runtime import Components, components
@@ -95,6 +95,7 @@ def draft(
         raise ConfigError("--min-score and --candidates need the eval; drop --no-score.")
     parts = components()
     business = load_profile(profile)
+    _say_language(parts.settings.eval_dir, [business])
     request = DraftRequest(stage=parse_stage_id(stage), asset_type=asset, channel=channel, instructions=instructions)
     before = {d.asset_type: d for d in (load_draft(p, business=business.name) for p in earlier or [])}
     folder = parts.settings.data_dir / "drafts" / business.slug
@@ -211,6 +212,7 @@ def kit(
     extra = extra_asset_types(add_types)
     plan = plan_kit([s.strip() for s in stages.split(",")] if stages else None, variants, extra)
     parts = components()
+    _say_language(parts.settings.eval_dir, businesses)
     options = KitOptions(concurrency=concurrency, min_score=min_score, candidates=candidates)
     with err.status("Indexing knowledge and profiles..."):
         idx = parts.index(businesses)
@@ -257,3 +259,11 @@ def kit(
         err.print(f"{missing} asset(s) not drafted and {unusable} failed the eval's on-brief check (see above).")
     if missing or unusable or broken:
         raise typer.Exit(2)
+
+
+def _say_language(eval_dir: Path, businesses: list[BusinessProfile]) -> None:
+    """One line per language the eval judges only in part (each business's language, said once)."""
+    for language in dict.fromkeys(b.language for b in businesses):
+        note = language_note(eval_dir, language)
+        if note:
+            err.print(f"[yellow]{note}[/yellow]", highlight=False)

@@ -17,9 +17,11 @@ from generator.evaluation.calibration import CalibrationReport, calibrate
 from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.report import render_html, render_terminal
 from generator.evaluation.retrieval import evaluate_retrieval, load_cases
+from generator.evaluation.signals import base_language
 from generator.evaluation.suite import run_suite, suite_drafter
 from generator.evaluation.suite_file import load_suite
 from generator.files import write_text_atomic
+from generator.language import DEFAULT_LANGUAGE, language_name
 from generator.profile import load_profile
 from generator.render import score_table
 from generator.runtime import components, judge_choice, refresh_index
@@ -158,11 +160,19 @@ def eval_calibrate(
         list[Path] | None,
         typer.Option(help="Drafts labelled publishable or nonsense (JSONL); repeat for several files."),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(help="Another language's labelled sets, eval/labelled/<language>/ (e.g. es); default English."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The eval's own accuracy on labelled sets (default: every snippets, pairs and drafts file in eval/labelled/)."""
     parts = components()
     labelled = parts.settings.eval_dir / "labelled"
+    if language and base_language(language) != DEFAULT_LANGUAGE:
+        labelled = labelled / base_language(language)
+        if not labelled.is_dir():
+            raise ConfigError(f"No labelled sets for {language_name(language)}: {labelled} is not a folder.")
     with err.status("Calibrating..."), parts.evaluator(judge=judge) as evaluator:
         if evaluator.classifier is None:
             raise ConfigError("Calibration needs the stage classifier, and this evaluator has none.")

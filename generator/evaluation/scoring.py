@@ -10,6 +10,7 @@ The verdict a copywriter sees: passed, needs work (with the reasons) or failed (
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from generator.evaluation.judge import Judge
 from generator.evaluation.quality_model import Judged, QualityScorer
 from generator.evaluation.results import AssetScore, CriterionScore, StageFit
 from generator.evaluation.rule_scorers import LEXICAL_RULES, RULES, RuleResult, Subject, copy_text
-from generator.evaluation.signals import MODEL_CRITERIA, base_language, has_lexicon, measure
+from generator.evaluation.signals import MODEL_CRITERIA, base_language, has_lexicon, load_lexicon, measure
 from generator.evaluation.stage_fit import StageClassifier
 from generator.language import DEFAULT_LANGUAGE, language_name
 from generator.settings import Settings
@@ -195,6 +196,25 @@ class Evaluator:
             if on_scored:
                 on_scored(results[-1])
         return results
+
+
+def language_note(eval_dir: Path, language: str) -> str | None:
+    """What the eval can't judge in a language, for a front door to say once (None for English and for a language
+    judged in full)."""
+    base, name = base_language(language), language_name(language)
+    if base == DEFAULT_LANGUAGE:
+        return None
+    if not has_lexicon(eval_dir, language):
+        return (
+            f"The eval has no phrase lists for {name} (eval/signals.{base}.yaml): its craft rules, stage fit and "
+            "quality model are not judged; the on-brief gate (the language included), brand words, claims, prices "
+            "and lengths are."
+        )
+    missing = sorted(MODEL_RULES - load_lexicon(eval_dir, language).models)
+    if not missing:
+        return None
+    named = " and ".join(m.replace("_", " ") for m in missing)
+    return f"{name} is judged with eval/signals.{base}.yaml; not judged in {name}: the {named} (trained on English)."
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
