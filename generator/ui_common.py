@@ -170,6 +170,10 @@ def verdict_line(scored: AssetScore | None, *, limit: int = 3) -> str:
     words = {"passed": "passed", "needs work": "needs work", "failed": "failed: off brief, not usable as is"}
     lines = [f"**Eval: {scored.score:.2f}, {words[scored.verdict]}** (pass mark {scored.threshold:.2f})"]
     lines += [f"- **{p.name}** ({p.score:.2f}): {p.reason}" for p in scored.to_fix(limit)]
+    unjudged = [c for c in scored.criteria if (c.reason or "").startswith("not judged in ")]
+    if unjudged:  # the business writes in a language the eval reads only in part
+        where = "N" + (unjudged[0].reason or "").split(":")[0][1:]
+        lines.append(f"*{where}: {', '.join(c.name for c in unjudged)}.*")
     return "\n".join(lines)
 
 

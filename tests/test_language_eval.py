@@ -20,6 +20,7 @@ from generator.evaluation.signals import PHRASE_LISTS, Lexicon, has_lexicon, loa
 from generator.language_detect import detect
 from generator.profile import BusinessProfile
 from generator.settings import PROJECT_ROOT, Settings
+from generator.ui_common import verdict_line
 
 EVAL = PROJECT_ROOT / "eval"
 GATE = Gate(EVAL)
@@ -175,3 +176,11 @@ def test_a_front_door_says_once_what_a_language_leaves_unjudged() -> None:
 def test_calibration_per_language_needs_that_language_sets() -> None:
     result = CliRunner().invoke(app, ["eval", "calibrate", "--language", "de"])
     assert result.exit_code == 2 and "No labelled sets for German" in result.output
+
+
+def test_the_studio_says_which_criteria_were_not_judged_in_the_language(
+    coffee: BusinessProfile, settings: Settings
+) -> None:
+    spanish = Evaluator(settings=settings).score(_subject(_in(coffee, "es"), SPANISH_POST))
+    assert verdict_line(spanish).endswith("*Not judged in Spanish: Reads like a strong draft for this stage.*")
+    assert "Not judged" not in verdict_line(Evaluator(settings=settings).score(_subject(coffee, ENGLISH_POST)))
