@@ -7,6 +7,7 @@ example's name, a saved business's id) or given whole as YAML/JSON text, and eve
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import gradio as gr
@@ -79,18 +80,29 @@ def register_api(studio: Studio) -> None:
         (scored,) = studio.service().score([subject])
         return {**scored.model_dump(mode="json"), "to_fix": [p.model_dump() for p in scored.to_fix()]}
 
-    def kit(profile: str, stages: str = "", formats: str = "md,json") -> dict[str, Any]:
-        """Draft (or resume) the journey kit for a business: every stage, or the comma-separated `stages`; each
-        asset scored; written as `formats` (md, json, docx, html) to <data dir>/kits/<business>/."""
+    def kit(
+        profile: str, stages: str = "", formats: str = "md,json", add_types: str = "", start: str = ""
+    ) -> dict[str, Any]:
+        """Draft (or resume) the journey kit for a business: every stage, or the comma-separated `stages`, plus the
+        comma-separated `add_types` (e.g. welcome_sequence,sms_message); each asset scored; written as `formats`
+        (md, json, docx, html, ics, csv; the schedule from `start`, YYYY-MM-DD, default today) to
+        <data dir>/kits/<business>/."""
         business = parse_profile(profile_text(studio, profile))
         wanted = parse_formats(formats or "md,json")
-        items = plan_kit([s.strip() for s in stages.split(",") if s.strip()] or None)
+        try:
+            day_0 = date.fromisoformat(start.strip()) if (start or "").strip() else None
+        except ValueError:
+            raise gr.Error(f"start '{start}' is not a date; give YYYY-MM-DD.") from None
+        items = plan_kit(
+            [s.strip() for s in stages.split(",") if s.strip()] or None,
+            extra_types=[t for t in (add_types or "").split(",") if t.strip()] or None,
+        )
         service = studio.service()
         service.ensure_indexed(business)
         folder = studio.folder("kits", business)
         report = run_kit(business, items, out_dir=folder, model=service.model, index=service.index,
                          settings=service.settings, evaluator=service.evaluator())  # fmt: skip
-        files = [str(p) for p in export_kit(report, folder, wanted)] if report.entries else []
+        files = [str(p) for p in export_kit(report, folder, wanted, start=day_0)] if report.entries else []
         return kit_summary(report, files)
 
     gr.api(friendly(draft), api_name="draft")

@@ -433,3 +433,16 @@ def test_the_studio_mounts_under_a_path_with_its_endpoints(studio: Studio) -> No
         config = client.get("/ui/config").json()
     named = {d.get("api_name") for d in config["dependencies"] if d.get("api_visibility", "public") == "public"}
     assert {"draft", "score", "kit"} <= named
+
+
+def test_the_kit_endpoint_takes_extra_types_and_a_schedule_start(studio: Studio) -> None:
+    demo = build_ui(studio.get_service, examples_dir=studio.examples_dir)
+    kit = next(d.fn for d in demo.fns.values() if d.api_name == "kit")
+    assert kit is not None
+    done = kit("harbor-lane-coffee", "subscribe", "md,ics", "welcome_sequence", "2026-01-05")
+    assert [e["key"] for e in done["entries"]] == ["subscribe.lead_magnet", "subscribe.welcome_sequence"]
+    assert any(f.endswith("kit.ics") for f in done["files"])
+    with pytest.raises(gr.Error, match="not a date"):
+        kit("harbor-lane-coffee", "subscribe", "md", "", "next monday")
+    with pytest.raises(gr.Error, match="not a stage of this kit"):
+        kit("harbor-lane-coffee", "subscribe", "md", "sms_message", "")
