@@ -194,16 +194,17 @@ def eval_calibrate(
 def calibration_tables(report: CalibrationReport) -> list[Table]:
     """The headline figures, then per labelled file, then per criterion."""
     table = Table("metric", "value", title="Eval calibration")
-    table.add_row(f"stage fit accuracy ({report.snippets} snippets)", f"{report.stage_fit_accuracy:.3f}")
-    table.add_row(
-        f"  where not 'unclear' ({report.stage_fit_abstained:.0%} unclear)", f"{report.stage_fit_decided_accuracy:.3f}"
-    )
-    table.add_row("  calibration error (ECE)", f"{report.stage_fit_ece:.3f}")
-    for stage_id, value in report.stage_fit_per_stage.items():
-        table.add_row(f"  stage fit · {stage_id}", f"{value:.3f}")
-    table.add_row(f"pairwise accuracy ({report.pairs} pairs)", f"{report.pairwise_accuracy:.3f}")
-    for stage_id, value in report.pairwise_per_stage.items():
-        table.add_row(f"  pairwise · {stage_id}", f"{value:.3f}")
+    if report.snippets:  # a language's folder may hold some kinds of set and not others
+        table.add_row(f"stage fit accuracy ({report.snippets} snippets)", f"{report.stage_fit_accuracy:.3f}")
+        unclear = f"  where not 'unclear' ({report.stage_fit_abstained:.0%} unclear)"
+        table.add_row(unclear, f"{report.stage_fit_decided_accuracy:.3f}")
+        table.add_row("  calibration error (ECE)", f"{report.stage_fit_ece:.3f}")
+        for stage_id, value in report.stage_fit_per_stage.items():
+            table.add_row(f"  stage fit · {stage_id}", f"{value:.3f}")
+    if report.pairs:
+        table.add_row(f"pairwise accuracy ({report.pairs} pairs)", f"{report.pairwise_accuracy:.3f}")
+        for stage_id, value in report.pairwise_per_stage.items():
+            table.add_row(f"  pairwise · {stage_id}", f"{value:.3f}")
     if report.drafts:
         d = report.drafts
         table.add_row(f"drafts ({d.drafts}): publishable passed", f"{d.publishable_passed:.3f}")

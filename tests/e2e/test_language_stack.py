@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.evaluation.calibration import CalibrationReport
 from generator.evaluation.gate import WRITTEN_IN_FIELD_WORDS
 from generator.evaluation.gate_text import fields_of
 from generator.kit_models import KitReport
@@ -42,3 +43,17 @@ def test_a_spanish_kit_is_drafted_and_judged_in_spanish(data_dir: Path, local_se
         else:  # what the 135M model usually does: English, flagged when the detector is sure
             assert check.reason.startswith("reads as ") and "not Spanish" in check.reason
             assert check.passed == (found.probability < 0.7 or (found.expected or 0) > 0.1)
+
+
+def test_calibration_in_spanish_measures_the_spanish_sets(data_dir: Path) -> None:
+    run = _cli("eval", "calibrate", "--language", "es", "--json", data_dir=data_dir)
+    assert run.returncode == 0, run.stderr
+    report = CalibrationReport.model_validate_json(run.stdout)
+    assert (report.snippets, report.pairs) == (96, 0) and [s.file for s in report.sets] == [
+        "stage_snippets.jsonl",
+        "drafts.jsonl",
+    ]
+    assert report.drafts is not None and report.drafts.drafts == 40
+    assert report.drafts.publishable_passed > report.drafts.nonsense_passed  # the eval tells them apart in Spanish
+    table = _cli("eval", "calibrate", "--language", "es", data_dir=data_dir).stdout
+    assert "stage fit accuracy (96 snippets)" in table and "pairwise" not in table  # no pairs in Spanish yet
