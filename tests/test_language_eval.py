@@ -18,7 +18,7 @@ from generator.evaluation.rule_scorers import LEXICAL_RULES, Subject
 from generator.evaluation.scoring import Evaluator, language_note
 from generator.evaluation.signals import PHRASE_LISTS, Lexicon, has_lexicon, load_lexicon, measure
 from generator.language_detect import detect
-from generator.profile import BusinessProfile
+from generator.profile import BusinessProfile, load_profile
 from generator.settings import PROJECT_ROOT, Settings
 from generator.ui_common import verdict_line
 
@@ -184,3 +184,29 @@ def test_the_studio_says_which_criteria_were_not_judged_in_the_language(
     spanish = Evaluator(settings=settings).score(_subject(_in(coffee, "es"), SPANISH_POST))
     assert verdict_line(spanish).endswith("*Not judged in Spanish: Reads like a strong draft for this stage.*")
     assert "Not judged" not in verdict_line(Evaluator(settings=settings).score(_subject(coffee, ENGLISH_POST)))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "flagged"),
+    [
+        ("Ya somos 320 vecinos suscritos al Pan de la Semana.", False),
+        ("Ya somos 2.000 vecinos suscritos al Pan de la Semana.", True),
+        ("Horneando en Ruzafa desde 2014.", False),
+        ("Premiados desde 2009 por el mejor pan de Valencia.", True),
+        ("Nuestros clientes nos dan 4,9 estrellas.", True),
+        ("«Desde que me apunté al Pan de la Semana no he vuelto a comprar pan de bolsa» — Marta", False),
+        ("«Mi familia ya no compra pan en el súper, nos encanta cada hogaza del sábado» — Carmen", True),
+    ],
+)
+def test_spanish_proof_figures_and_quotes_must_be_the_profile_own(sentence: str, flagged: bool) -> None:
+    bakery = load_profile(PROJECT_ROOT / "examples" / "panaderia-la-espiga.yaml")
+    fields = {
+        "channel": "instagram",
+        "hook": "Pan de masa madre en Ruzafa",
+        "body": f"En Panadería La Espiga dejamos fermentar cada hogaza con calma. {sentence}",
+        "call_to_action": "Síguenos para ver qué sale del horno cada mañana.",
+        "hashtags": [],
+    }
+    asset = ASSET_TYPES["social_post"].model_validate(fields)
+    facts = next(c for c in GATE.check(asset.as_text(), asset=asset, profile=bakery).checks if c.id == "facts")
+    assert facts.passed is not flagged, facts.reason

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -79,6 +80,9 @@ class ClaimPatterns(BaseModel):
     years: str
 
 
+ClaimKind = Literal["percent", "rating", "ratio", "count", "year", "years"]
+
+
 class GateLists(BaseModel):
     """eval/gate.yaml, validated."""
 
@@ -112,6 +116,9 @@ class GateAdditions(BaseModel):
     durations: list[str] = Field(default_factory=list)
     ask_channels: list[str] = Field(default_factory=list)
     generic_words: list[str] = Field(default_factory=list)
+    claims: dict[ClaimKind, str] = Field(
+        default_factory=dict, description="More patterns per kind of figure (group 1 the number), tried after English's"
+    )
 
     def onto(self, lists: GateLists) -> GateLists:
         update: dict[str, object] = {
@@ -128,12 +135,16 @@ class GateAdditions(BaseModel):
 class CompiledGate:
     """The lists of eval/gate.yaml (plus a language's additions) as compiled patterns."""
 
-    def __init__(self, lists: GateLists, lexicon: LanguageLexicon | None = None) -> None:
+    def __init__(
+        self, lists: GateLists, lexicon: LanguageLexicon | None = None, more_claims: dict[str, str] | None = None
+    ) -> None:
         self.lexicon = lexicon
         self.debris = [(d.name, re.compile(d.regex, re.I | re.M)) for d in lists.debris]
         self.injection = re.compile(lists.injection, re.I)
         self.merge_fields = re.compile(lists.merge_fields, re.I)
-        self.claims = {kind: re.compile(rx, re.I) for kind, rx in lists.claims.model_dump().items()}
+        self.claims = {kind: [re.compile(rx, re.I)] for kind, rx in lists.claims.model_dump().items()}
+        for kind, rx in (more_claims or {}).items():
+            self.claims[kind].append(re.compile(rx, re.I))
         self.review_sites = lists.review_sites
         self.known_domains = {d.lower() for d in lists.known_domains}
         self.durations = [re.compile(p, re.I) for p in lists.durations]
@@ -160,11 +171,12 @@ def load_gate(eval_dir: Path, language: str = DEFAULT_LANGUAGE) -> CompiledGate:
     base = base_language(language)
     extra = eval_dir / f"gate.{base}.yaml"
     try:
-        lists = GateLists.model_validate(_read(path))
+        lists, more_claims = GateLists.model_validate(_read(path)), dict[str, str]()
         if base != DEFAULT_LANGUAGE and extra.exists():
             path = extra
-            lists = GateAdditions.model_validate(_read(extra)).onto(lists)
-        return CompiledGate(lists, load_lexicon(eval_dir, base))
+            additions = GateAdditions.model_validate(_read(extra))
+            lists, more_claims = additions.onto(lists), {str(k): rx for k, rx in additions.claims.items()}
+        return CompiledGate(lists, load_lexicon(eval_dir, base), more_claims)
     except (ValidationError, re.error) as exc:
         raise DocumentError(f"{path} is not a valid gate file: {exc}") from None
 
@@ -270,7 +282,8 @@ class Gate:
         promise = lists.guarantee.search(text)
         if promise and not lists.guarantee.search(brief):
             problems.append(f"it promises '{promise.group(0)}', which the profile never offers")
-        problems += claim_problems(text, brief, lists.claims, profile.language) + testimonial_problems(text, profile)
+        problems += claim_problems(text, brief, lists.claims, profile.language)
+        problems += testimonial_problems(text, profile, lists.lexicon)
         reason = "; ".join(problems[:3]) if problems else "prices, offers and figures match the profile"
         return GateCheck(id="facts", name="No invented facts", passed=not problems, reason=reason)
 

@@ -12,7 +12,8 @@ import re
 
 from generator.asset_pages import OrderBump
 from generator.assets import AscensionOffer, Asset, EntryOffer, LeadMagnet, ReferralProgram
-from generator.evaluation.gate_text import content_stems, short, word_stems
+from generator.evaluation.gate_text import content_stems, english, short, word_stems
+from generator.evaluation.signals import LanguageLexicon
 from generator.language import DEFAULT_LANGUAGE, comma_number, decimal_comma
 from generator.profile import BusinessProfile
 from generator.rules import money_amounts
@@ -21,12 +22,12 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DOMAIN = re.compile(r"\b(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:/[^\s]*)?", re.I)
 _HANDLE = re.compile(r"(?<![\w.])@([A-Za-z][\w.]{2,30})")
 _SAME_KIND = {"percent", "rating", "ratio"}  # compared with the profile's figures of the same kind
-_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|we|our|us)\b")
 _QUOTED = re.compile(  # "..." or '...' (not an apostrophe), with who said it just before or after
     r"(?P<before>[A-Z][a-z]+(?: [A-Z][a-z.]*)*(?: from [A-Z][a-z]+)? (?:said|says|told us|wrote|writes)"
     r"(?: [a-z]+){0,3}[,:]? )?"
     r"(?:[\"\u201c](?P<dq>[^\"\u201d\n]{20,400})[\"\u201d]"
-    r"|(?<!\w)['\u2018](?P<sq>[^'\u2018\u2019\n]{20,400})['\u2019](?!\w))"
+    r"|(?<!\w)['\u2018](?P<sq>[^'\u2018\u2019\n]{20,400})['\u2019](?!\w)"
+    r"|\u00ab(?P<gq>[^\u00bb\n]{20,400})\u00bb)"
     r"(?P<after>[ \t]*(?:[-\u2013\u2014,(]|said|says)[ \t]*[A-Z][a-z]+)?"
 )
 
@@ -51,20 +52,21 @@ def price_problems(text: str, asset: Asset | None, profile: BusinessProfile, bri
 
 
 def claim_problems(
-    text: str, brief: str, claims: dict[str, re.Pattern[str]], language: str = DEFAULT_LANGUAGE
+    text: str, brief: str, claims: dict[str, list[re.Pattern[str]]], language: str = DEFAULT_LANGUAGE
 ) -> list[str]:
     """Percentages and ratings must be the profile's percentages and ratings; counts and years its numbers.
 
-    ``claims``: one pattern per kind of figure (eval/gate.yaml), group 1 being the number; ``language``: the
+    ``claims``: patterns per kind of figure (eval/gate.yaml, then the language's), group 1 the number; ``language``: the
     profile's, which says how its numbers are written (4,8 and 1.500 in Spanish)."""
     numbers = {plain_number(n, language) for n in _NUMBER.findall(brief)}
     problems = []
-    for kind, pattern in claims.items():
+    for kind, patterns in claims.items():
         same = kind in _SAME_KIND
-        known = {plain_number(m.group(1), language) for m in pattern.finditer(brief)} if same else numbers
-        for hit in pattern.finditer(text):
-            if plain_number(hit.group(1), language) not in known:
-                problems.append(f"'{short(hit.group(0))}' is not in the profile's proof")
+        known = {plain_number(m.group(1), language) for p in patterns for m in p.finditer(brief)} if same else numbers
+        for hit in (h for p in patterns for h in p.finditer(text)):
+            problem = f"'{short(hit.group(0))}' is not in the profile's proof"
+            if plain_number(hit.group(1), language) not in known and problem not in problems:
+                problems.append(problem)
     return problems[:2]
 
 
@@ -122,15 +124,17 @@ def same_name(written: str, actual: str) -> bool:
     return len(want & have) >= max(1, math.ceil(0.75 * len(want)))
 
 
-def testimonial_problems(text: str, profile: BusinessProfile) -> list[str]:
-    """A quoted first-person passage (a customer speaking) must be one of the profile's testimonials."""
+def testimonial_problems(text: str, profile: BusinessProfile, lexicon: LanguageLexicon | None = None) -> list[str]:
+    """A quoted first-person passage (a customer speaking) must be one of the profile's testimonials; first person
+    as the language's lists say it (``first_person``)."""
+    lexicon = lexicon or english()
     quotes = [content_stems(t.quote) for t in profile.proof.testimonials]
     problems = []
     for match in _QUOTED.finditer(text):
-        quoted = match.group("dq") or match.group("sq")
+        quoted = match.group("dq") or match.group("sq") or match.group("gq")
         said = content_stems(quoted)
         attributed = match.group("before") or match.group("after")
-        if not attributed or len(quoted.split()) < 6 or not _FIRST_PERSON.search(quoted) or not said:
+        if not attributed or len(quoted.split()) < 6 or not lexicon.found("first_person", quoted) or not said:
             continue
         if not any(len(said & q) >= 0.6 * len(said) for q in quotes):
             problems.append(f"a testimonial that is not in the profile's proof ('{short(quoted)}')")

@@ -47,6 +47,7 @@ class Lexicon(BaseModel):
     number_words: list[str] = Field(default_factory=list)
     you: list[str] = Field(default_factory=list)
     we: list[str] = Field(default_factory=list)
+    first_person: list[str] = Field(default_factory=list)
     purchase: list[str] = Field(default_factory=list)
     incentive: list[str] = Field(default_factory=list)
     after_a_result: list[str] = Field(default_factory=list)
@@ -71,7 +72,7 @@ class Lexicon(BaseModel):
         return re.compile(rf"(?<!{edge})(?:" + "|".join(f"(?:{p})" for p in phrases) + rf")(?!{edge})", re.I)
 
 
-WORD_EDGE_LISTS = frozenset({"number_words", "you", "we", "purchase", "incentive", "after_a_result"})
+WORD_EDGE_LISTS = frozenset({"number_words", "you", "we", "first_person", "purchase", "incentive", "after_a_result"})
 PHRASE_LISTS = tuple(name for name, field in Lexicon.model_fields.items() if field.annotation == list[str])
 
 
