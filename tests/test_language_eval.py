@@ -21,6 +21,7 @@ from generator.language_detect import detect
 from generator.profile import BusinessProfile, load_profile
 from generator.settings import PROJECT_ROOT, Settings
 from generator.ui_common import verdict_line
+from tests.test_gate import POST
 
 EVAL = PROJECT_ROOT / "eval"
 GATE = Gate(EVAL)
@@ -32,14 +33,7 @@ SPANISH_POST: dict[str, Any] = {
     "call_to_action": "Síguenos para un truco de café cada viernes.",
     "hashtags": ["#cafeencasa"],
 }
-ENGLISH_POST: dict[str, Any] = {
-    "channel": "instagram",
-    "hook": "Why your home coffee tastes flat",
-    "body": "Most supermarket beans were roasted months ago. Beans roasted this week at Harbor Lane Coffee still "
-    "smell of fruit and chocolate when you grind them. Try a bag and taste the difference in your morning cup.",
-    "call_to_action": "Follow us for a brew tip every Friday.",
-    "hashtags": ["#portlandcoffee"],
-}
+ENGLISH_POST: dict[str, Any] = POST  # the gate tests' post an editor would keep
 
 
 def _in(coffee: BusinessProfile, language: str) -> BusinessProfile:
