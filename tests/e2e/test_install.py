@@ -41,7 +41,8 @@ def test_wheel_carries_its_data_and_runs_outside_the_checkout(tmp_path: Path) ->
                 "print(generator.__file__); print(st.root_dir); print(st.eval_dir)", cwd=elsewhere).split()  # fmt: skip
     assert where[0].startswith(str(venv)), "the installed package, not the checkout, was imported"
     assert where[1] == str(venv / "share" / "cvj-kit")
-    for folder in ("prompts", "knowledge", "examples", "eval/criteria", "eval/training", "eval/suites"):
+    for folder in ("prompts", "knowledge", "examples", "eval/criteria", "eval/training", "eval/training/es",
+                   "eval/labelled/es", "eval/suites"):  # fmt: skip
         assert any(Path(where[1], folder).iterdir()), f"{folder} is missing from the wheel"
     stages = run(venv / "bin" / "cvj", "stages", cwd=elsewhere)
     assert "aware" in stages and "promote" in stages and "lead_magnet" in stages

@@ -88,7 +88,7 @@ def test_batch_kits_for_every_example_profile(data_dir: Path, local_server: obje
                   "--out", str(tmp_path), data_dir=data_dir)  # fmt: skip
     assert result.returncode in (0, 2), result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["brightpath-physio", "harbor-lane-coffee", "ledgerloop"]
+        ["brightpath-physio", "harbor-lane-coffee", "ledgerloop", "panaderia-la-espiga"]
     )
     assert all((p / "kit.md").exists() and not (p / "kit.html").exists() for p in tmp_path.iterdir())
     assert "business" in result.stdout and "Totals" in result.stdout and "mean" in result.stdout
