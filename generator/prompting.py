@@ -94,6 +94,16 @@ def load_prompt(prompts_dir: Path, prompt_id: str) -> PromptFile:
     return prompt
 
 
+@cache
+def instruction_texts(prompts_dir: Path) -> tuple[str, ...]:
+    """Every prompt's instructions as literal pieces (split at its ``{variables}``): what a draft must never echo."""
+    pieces: list[str] = []
+    for path in sorted(prompts_dir.glob("*.md")):
+        template = load_prompt(prompts_dir, path.stem).template
+        pieces += [literal for literal, _, _, _ in string.Formatter().parse(template) if literal.strip()]
+    return tuple(pieces)
+
+
 class WorkedExample(BaseModel):
     """One asset written for another business: its copy fields, and the offer it presents (if any)."""
 

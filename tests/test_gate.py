@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from generator.assets import ASSET_TYPES, EntryOffer, ReviewRequest
-from generator.evaluation.gate import Gate
+from generator.evaluation.gate import gate_for
 from generator.evaluation.results import GateResult
 from generator.profile import BusinessProfile
 from generator.settings import PROJECT_ROOT
 from tests.test_assets_and_revision import ENTRY
 
-GATE = Gate(PROJECT_ROOT / "eval")
+GATE = gate_for(PROJECT_ROOT / "eval", PROJECT_ROOT / "prompts")  # as the evaluator builds it
 POST: dict[str, Any] = {
     "channel": "instagram",
     "hook": "Why your home coffee tastes flat",
@@ -58,6 +58,10 @@ def test_copy_an_editor_would_keep_passes_every_check(coffee: BusinessProfile) -
         ({"call_to_action": "Read 07-advocate.md next"}, "no_debris", "a file name"),
         ({"hook": "Aware-stage post for the week"}, "no_debris", "a stage label"),
         ({"body": POST["body"] + " See quick_start_steps."}, "no_debris", "a field name"),
+        ({"body": POST["body"] + " Whats Included: two bags."}, "no_debris", "('Whats Included:')"),
+        ({"body": POST["body"] + " Write it about them and its own offers only, with these fields."}, "no_debris",
+         "body repeats the prompt"),
+        ({"hook": "/* hook */ Why your coffee tastes flat"}, "no_debris", "a code comment in hook"),
         ({"hashtags": ["#portlandcoffee", "timeCommitment"]}, "no_debris", "a field name in hashtags[2]"),
         ({"call_to_action": "bonus/surprise"}, "no_debris", "a field name in call_to_action"),
         ({"hook": "Write a hook that stops the scroll"}, "no_debris", "hook repeats what the field is for"),

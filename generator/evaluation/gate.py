@@ -36,13 +36,14 @@ from generator.evaluation.gate_text import (
     not_language,
     short,
     stem,
+    word_runs,
 )
 from generator.evaluation.results import GateCheck, GateResult
 from generator.evaluation.signals import LanguageLexicon, base_language, load_lexicon
 from generator.language import DEFAULT_LANGUAGE, language_name
 from generator.language_detect import detect
 from generator.profile import BusinessProfile
-from generator.prompting import example_businesses
+from generator.prompting import example_businesses, instruction_texts
 from generator.rules import contains_phrase
 
 __all__ = [
@@ -184,9 +185,13 @@ def load_gate(eval_dir: Path, language: str = DEFAULT_LANGUAGE) -> CompiledGate:
 class Gate:
     """Runs the five checks on one draft or text."""
 
-    def __init__(self, eval_dir: Path, *, others: dict[str, str] | None = None) -> None:
-        """``others``: name -> fact sheet of businesses a draft must not be about (the prompts' worked examples)."""
+    def __init__(
+        self, eval_dir: Path, *, others: dict[str, str] | None = None, instructions: tuple[str, ...] = ()
+    ) -> None:
+        """``others``: name -> fact sheet of businesses a draft must not be about (the prompts' worked examples);
+        ``instructions``: the prompts' own words, which a draft must not echo."""
         self.eval_dir = eval_dir
+        self.prompt_runs = set().union(*(word_runs(piece) for piece in instructions)) if instructions else set()
         self.lists = load_gate(eval_dir)
         self.others = {name: content_stems(facts, self.lists.generic) for name, facts in (others or {}).items()}
 
@@ -260,6 +265,10 @@ class Gate:
             said, told = content_stems(value), instructions.get(re.sub(r"\[\d+\]", "", field), set())
             if len(said & told) >= 3 and len(said & told) >= 0.75 * len(said):
                 found.append(f"{field} repeats what the field is for ('{short(value)}')")
+                continue
+            echoed = word_runs(value) & self.prompt_runs
+            if echoed and not any(" ".join(run) in allowed for run in echoed):
+                found.append(f"{field} repeats the prompt ('{short(' '.join(sorted(echoed)[0]))}')")
                 continue
             written = field_name_written(value)
             if written:
@@ -336,4 +345,4 @@ class Gate:
 def gate_for(eval_dir: Path, prompts_dir: Path) -> Gate:
     """The gate whose "other businesses" are the prompts' worked examples: built once per folder pair and shared
     (it keeps no state between checks) by the re-asks of every draft and by the evaluator."""
-    return Gate(eval_dir, others=example_businesses(prompts_dir))
+    return Gate(eval_dir, others=example_businesses(prompts_dir), instructions=instruction_texts(prompts_dir))

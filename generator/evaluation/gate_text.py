@@ -18,6 +18,7 @@ from generator.settings import load_settings
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019-])*")
 _JOINERS = {"or", "and", "the", "a", "an", "of", "to", "for"}
+_LABEL = re.compile(r"\b((?:[A-Za-z]+ ){1,3}[A-Za-z]+)\s*:")
 SENTENCE_FIELD_MIN_LENGTH = 150  # schema maxLength from which a field is prose, not a label or a keyword
 
 
@@ -52,6 +53,15 @@ def content_stems(
 def word_stems(text: str, lexicon: LanguageLexicon | None = None) -> set[str]:
     """The stems of every word, stop words included: a short name may be nothing but stop words."""
     return {stem(w, lexicon) for w in _WORD.findall(text)}
+
+
+ECHO_RUN = 6  # words in a row shared with a prompt's instructions that make a field an echo of the prompt
+
+
+def word_runs(text: str, n: int = ECHO_RUN) -> set[tuple[str, ...]]:
+    """Every run of ``n`` words in a text (lower case, punctuation dropped)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -156,6 +166,15 @@ def field_name_written(value: str) -> str | None:
     whole = "".join(w for w in words if w not in _JOINERS)
     if whole and whole in names and len(words) <= 4:
         return value.strip()
+    for label in _LABEL.finditer(value):  # "... Whats Included: ..." inside a value: a field's name as a label
+        words = label.group(1).split()
+        for k in range(2, len(words) + 1):  # Title Case, as a model labels a field ("What to ask for:" is copy)
+            tail = words[-k:]
+            if (
+                all(w[0].isupper() for w in tail)
+                and "".join(w.lower() for w in tail if w.lower() not in _JOINERS) in compound
+            ):
+                return " ".join(words[-k:]) + ":"
     return next((token for token in re.findall(r"[A-Za-z]{6,}", value) if token.lower() in compound), None)
 
 
