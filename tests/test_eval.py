@@ -12,8 +12,9 @@ from generator.errors import DocumentError
 from generator.evaluation.criteria import load_rubric
 from generator.evaluation.items import read_items, to_subject
 from generator.evaluation.judge import Judge
+from generator.evaluation.readability import reading_grade
 from generator.evaluation.results import AssetScore
-from generator.evaluation.rule_scorers import RULES, Subject, reading_grade
+from generator.evaluation.rule_scorers import RULES, Subject
 from generator.evaluation.scoring import Evaluator
 from generator.evaluation.stage_fit import StageClassifier, StageFit
 from generator.improve import best_version, draft_until

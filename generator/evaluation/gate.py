@@ -33,6 +33,7 @@ from generator.evaluation.gate_text import (
     field_instructions,
     field_name_written,
     fields_of,
+    language_sample,
     not_language,
     short,
     stem,
@@ -58,7 +59,6 @@ __all__ = [
 ]
 
 GATE_FILE = "gate.yaml"
-WRITTEN_IN_FIELD_WORDS = 3  # fields of fewer words (a button, a name) say little about the language
 WRONG_LANGUAGE_MIN = 0.7  # a draft fails only when another language is this likely ...
 EXPECTED_LANGUAGE_MAX = 0.1  # ... and its own language at most this
 
@@ -327,8 +327,7 @@ class Gate:
         """The words a customer reads are in the business's language: a draft in another language is off brief.
         Only a confident reading fails a draft (brand and offer names in another language are normal)."""
         name, title = language_name(language), "In the business's language"
-        copy = ". ".join(value for _, value, _ in fields if len(value.split()) >= WRITTEN_IN_FIELD_WORDS)
-        found = detect(copy, expected=language)
+        found = detect(language_sample(fields), expected=language)
         if found is None:
             return GateCheck(id="written_in", name=title, passed=True, reason="too little text to tell its language")
         if found.language == base_language(language):

@@ -64,6 +64,14 @@ def word_runs(text: str, n: int = ECHO_RUN) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
+LANGUAGE_FIELD_WORDS = 3  # fields of fewer words (a button, a name) say little about the language
+
+
+def language_sample(fields: list[tuple[str, str, int]]) -> str:
+    """The fields (``fields_of``) whose language can be told, joined as sentences: what the language check reads."""
+    return ". ".join(value for _, value, _ in fields if len(value.split()) >= LANGUAGE_FIELD_WORDS)
+
+
 def short(text: str, limit: int = 40) -> str:
     """A field's text on one line, cut to fit in a reason."""
     text = " ".join(text.split())

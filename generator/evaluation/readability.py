@@ -8,12 +8,13 @@ rubric threshold ("grade 10 or lower") means the same in both.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import numpy as np
 
-from generator.evaluation.signals import Readability
 from generator.voice_traits import reading_grade as flesch_kincaid_grade
 
+Readability = Literal["flesch_kincaid", "fernandez_huerta"]
 _WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[.!?¡¿]+(?:\s|$)")
 _VOWELS = re.compile(r"[aeiouáéíóúü]+")

@@ -12,7 +12,6 @@ from generator.asset_sequences import EmailSequence, ReviewSequence
 from generator.assets import Asset, SocialPost, channel_limits
 from generator.drafts import Draft
 from generator.evaluation.gate_text import content_stems
-from generator.evaluation.readability import reading_grade
 from generator.evaluation.signals import LanguageLexicon, Signals, load_lexicon, measure
 from generator.language import DEFAULT_LANGUAGE
 from generator.profile import BusinessProfile
@@ -126,7 +125,7 @@ def rewards_both_sides(s: Subject, _: dict[str, Any]) -> RuleResult:
 
 
 def no_purchase_ask(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = s.lexicon().found("purchase", s.text)
+    found = s.measured().purchase
     if found:
         return RuleResult(score=0.0, reason=f"asks for a purchase ('{found[0]}') too early")
     return RuleResult(score=1.0, reason="no purchase ask")
@@ -198,7 +197,7 @@ def price_ladder(s: Subject, _: dict[str, Any]) -> RuleResult | None:
 
 
 def readability(s: Subject, params: dict[str, Any]) -> RuleResult:
-    grade, limit = reading_grade(s.text, s.lexicon().readability), float(params.get("max_grade", 10))
+    grade, limit = s.measured().reading_grade, float(params.get("max_grade", 10))
     score = 1.0 if grade <= limit else max(0.0, 1 - (grade - limit) / 6)
     return RuleResult(score=round(score, 3), reason=f"reading grade {grade:.1f} (target {limit:g} or lower)")
 
@@ -209,7 +208,7 @@ def min_words(s: Subject, params: dict[str, Any]) -> RuleResult:
 
 
 def mentions_incentive(s: Subject, _: dict[str, Any]) -> RuleResult:
-    found = s.lexicon().found("incentive", s.text)
+    found = s.measured().incentive
     reason = f"incentive: '{found[0]}'" if found else "no explicit incentive"
     return RuleResult(score=1.0 if found else 0.0, reason=reason)
 

@@ -114,7 +114,10 @@ class Evaluator:
             if criterion.rule in LEXICAL_RULES | MODEL_RULES:
                 return f"not judged in {name}: no phrase lists (eval/signals.{base_language(language)}.yaml)"
             return None
-        if criterion.rule in MODEL_RULES and criterion.rule not in subject.lexicon().models:
+        if (
+            criterion.rule in MODEL_RULES
+            and criterion.rule not in load_lexicon(self.settings.eval_dir, language).models
+        ):
             return f"not judged in {name}: the {criterion.rule.replace('_', ' ')} is trained on English"
         return None
 

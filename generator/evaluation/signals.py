@@ -18,13 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.errors import DocumentError
+from generator.evaluation.readability import Readability, reading_grade
 from generator.language import DEFAULT_LANGUAGE
 
 SIGNALS_FILE = "signals.yaml"  # English; another language's lists live in signals.<language>.yaml
 _DIGITS = re.compile(r"[$£€]?\d+(?:[.,:]\d+)?%?")
 _CAPS = re.compile(r"\b[A-Z]{4,}\b")
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
-Readability = Literal["flesch_kincaid", "fernandez_huerta"]
 ModelCriterion = Literal["stage_fit", "quality_model"]
 MODEL_CRITERIA: tuple[ModelCriterion, ...] = ("stage_fit", "quality_model")
 
@@ -153,6 +153,8 @@ class Signals(BaseModel):
     friend_side: list[str]
     link: list[str]
     too_early: list[str]
+    purchase: list[str]  # an ask to buy or a price
+    incentive: list[str]  # what a referral pays with
     numbers: int
     you: int
     we: int
@@ -160,6 +162,7 @@ class Signals(BaseModel):
     shouting: int
     questions: int
     sentences: int
+    reading_grade: float  # by the language's formula (evaluation.readability)
 
     @property
     def reader_share(self) -> float:
@@ -212,8 +215,9 @@ def measure(text: str, eval_dir: Path, language: str = DEFAULT_LANGUAGE) -> Sign
         shouting=len(_CAPS.findall(text)),
         questions=text.count("?"),
         sentences=max(1, len(_SENTENCE_END.findall(text))),
+        reading_grade=reading_grade(text, lexicon.readability),
     )
 
 
 _SIGNAL_LISTS = ("cta", "hype", "generic", "pressure", "quick", "long", "risk_reducers", "friend_side", "link",
-                 "too_early")  # fmt: skip
+                 "too_early", "purchase", "incentive")  # fmt: skip

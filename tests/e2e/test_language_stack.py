@@ -10,8 +10,7 @@ from rich.console import Console
 
 from generator.cli.evaluation import calibration_tables
 from generator.evaluation.calibration import CalibrationReport
-from generator.evaluation.gate import WRITTEN_IN_FIELD_WORDS
-from generator.evaluation.gate_text import fields_of
+from generator.evaluation.gate_text import fields_of, language_sample
 from generator.kit_models import KitReport
 from generator.language_detect import detect
 from generator.settings import PROJECT_ROOT
@@ -37,8 +36,7 @@ def test_a_spanish_kit_is_drafted_and_judged_in_spanish(data_dir: Path, local_se
         assert evaluation.gate is not None
         check = next(c for c in evaluation.gate.checks if c.id == "written_in")
         asset = entry.draft.typed()
-        copy = ". ".join(v for _, v, _ in fields_of(asset, asset.as_text()) if len(v.split()) >= WRITTEN_IN_FIELD_WORDS)
-        found = detect(copy, expected="es")
+        found = detect(language_sample(fields_of(asset, asset.as_text())), expected="es")
         if found is None:
             assert check.passed and check.reason == "too little text to tell its language"
         elif found.language == "es":
